@@ -1,0 +1,123 @@
+// Command tocsin runs and manages one Tocsin instance: a federated
+// ActivityPub server for the electoral-integrity community.
+//
+// Usage:
+//
+//	tocsin serve [--config FILE] [--domain HOST] [--listen ADDR] [--data-dir DIR] ...
+//	tocsin account create --username NAME --kind organization|person --role admin|moderator|publisher|member [--email ADDRESS]
+//	tocsin account list|disable|enable|password|grant|revoke ...
+//	tocsin backup FILE
+//	tocsin restore FILE
+//	tocsin version
+//
+// Exit codes: 0 success, 1 failure, 2 bad usage, configuration or input.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	tocsin "github.com/tocsin-network/tocsin"
+	"github.com/tocsin-network/tocsin/config"
+)
+
+// usageError is a mistake in the command line: exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command and returns the process exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	env := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = env.serve(ctx, args[1:])
+	case "account":
+		err = env.account(ctx, args[1:])
+	case "backup":
+		err = env.backup(ctx, args[1:])
+	case "restore":
+		err = env.restore(ctx, args[1:])
+	case "version", "--version":
+		fmt.Fprintln(stdout, tocsin.Software, tocsin.Version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		err = &usageError{fmt.Sprintf("unknown command %q", args[0])}
+	}
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(stderr, "tocsin:", describe(err))
+	return exitCode(err)
+}
+
+// exitCode maps an error to the process exit code in one place.
+func exitCode(err error) int {
+	var ue *usageError
+	var ce *config.Error
+	switch {
+	case errors.As(err, &ue), errors.As(err, &ce):
+		return 2
+	case tocsin.ErrorCode(err) == tocsin.EINVALID:
+		return 2
+	}
+	return 1
+}
+
+// describe writes an error for a person: every invalid field on its own
+// line.
+func describe(err error) string {
+	var te *tocsin.Error
+	if errors.As(err, &te) && len(te.Fields) > 0 {
+		s := te.Message
+		for _, f := range te.Fields {
+			s += fmt.Sprintf("\n  %s: %s", f.Field, f.Message)
+		}
+		return s
+	}
+	return err.Error()
+}
+
+type cli struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+const usage = `Tocsin: a federated ActivityPub server for the electoral-integrity community.
+
+Usage:
+  tocsin serve   [--config FILE] [--domain HOST[:PORT]] [--scheme http|https] [--listen ADDR]
+                 [--data-dir DIR] [--log-level LEVEL] [--log-format text|json]
+  tocsin account create --username NAME --kind organization|person
+                        --role admin|moderator|publisher|member [--email ADDRESS] [--display-name NAME]
+                        (the password is read from standard input)
+  tocsin account list [--json]
+  tocsin account disable|enable --username NAME
+  tocsin account password --username NAME     (the new password on standard input)
+  tocsin account grant|revoke --publisher NAME --organization NAME
+  tocsin backup FILE       a consistent copy of the database, with the server running or not
+  tocsin restore FILE      replace the database with a backup (server stopped)
+  tocsin version
+
+Every command takes --config FILE; TOCSIN_* environment variables override the file.
+Management commands talk to the running server through its admin socket, or open the
+database themselves when no server runs.
+`

@@ -1,0 +1,59 @@
+package federation
+
+import (
+	"github.com/tocsin-network/tocsin/federation/ap"
+	"github.com/tocsin-network/tocsin/store"
+)
+
+// ActorInfo describes a local account as an ActivityPub actor: an
+// Organization for a member network, a Person otherwise.
+func ActorInfo(u URLs, a *store.Account) ap.ActorInfo {
+	typ := "Person"
+	if a.Kind == "organization" {
+		typ = "Organization"
+	}
+	actor := u.Actor(a.Username)
+	name := a.DisplayName
+	if name == "" {
+		name = a.Username
+	}
+	return ap.ActorInfo{
+		ID:                        actor,
+		Type:                      typ,
+		PreferredUsername:         a.Username,
+		Name:                      name,
+		Summary:                   a.Summary,
+		URL:                       u.Profile(a.Username),
+		Inbox:                     u.Inbox(a.Username),
+		Outbox:                    u.Outbox(a.Username),
+		Followers:                 u.Followers(a.Username),
+		Following:                 u.Following(a.Username),
+		SharedInbox:               u.SharedInbox(),
+		ManuallyApprovesFollowers: a.ManuallyApprovesFollowers,
+		Discoverable:              a.Discoverable,
+		Published:                 a.CreatedAt,
+		KeyID:                     u.KeyID(actor),
+		PublicKeyPEM:              a.PublicKeyPEM,
+	}
+}
+
+// InstanceActorInfo describes the instance actor, an Application that signs
+// our fetches (authorized-fetch peers require a signed GET). Its
+// preferredUsername is the host, as Mastodon's is.
+func InstanceActorInfo(u URLs, name string, key *store.InstanceKey) ap.ActorInfo {
+	actor := u.InstanceActor()
+	return ap.ActorInfo{
+		ID:                        actor,
+		Type:                      "Application",
+		PreferredUsername:         u.Host(),
+		Name:                      name,
+		URL:                       u.Base + "/about",
+		Inbox:                     actor + "/inbox",
+		Outbox:                    actor + "/outbox",
+		SharedInbox:               u.SharedInbox(),
+		ManuallyApprovesFollowers: true,
+		Published:                 key.CreatedAt,
+		KeyID:                     u.KeyID(actor),
+		PublicKeyPEM:              key.PublicKeyPEM,
+	}
+}

@@ -1,0 +1,227 @@
+// Package instance wires one Tocsin instance together from its
+// configuration: the store, the services, the HTTP routes and the admin
+// socket. cmd/tocsin and the test harness both start instances through it,
+// so tests run exactly what operators run.
+package instance
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/acme/autocert"
+
+	"github.com/tocsin-network/tocsin/account"
+	"github.com/tocsin-network/tocsin/config"
+	"github.com/tocsin-network/tocsin/control"
+	"github.com/tocsin-network/tocsin/federation/signature"
+	"github.com/tocsin-network/tocsin/handlers"
+	"github.com/tocsin-network/tocsin/store"
+)
+
+// Options are wiring choices that are not configuration.
+type Options struct {
+	Logger *slog.Logger
+	// HashCost overrides the bcrypt cost (tests use the minimum).
+	HashCost int
+	// LockTimeout bounds the wait for the database lock (default 1s).
+	LockTimeout time.Duration
+}
+
+// Instance is one opened Tocsin instance.
+type Instance struct {
+	Config      *config.Config
+	DB          *store.DB
+	Accounts    *account.Service
+	InstanceKey *store.InstanceKey
+	Log         *slog.Logger
+	HTTP        *handlers.Server
+	Ops         *control.Ops
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open opens the store (creating the data directory and database on first
+// use), makes sure the instance actor has its key pair, and builds the
+// services and routes. It serves nothing yet: see Serve.
+func Open(ctx context.Context, cfg *config.Config, opts Options) (*Instance, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory %s: %w", cfg.DataDir, err)
+	}
+	lockTimeout := opts.LockTimeout
+	if lockTimeout == 0 {
+		lockTimeout = time.Second
+	}
+	db, err := store.Open(ctx, cfg.DatabasePath(), store.Options{LockTimeout: lockTimeout, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	key, err := ensureInstanceKey(ctx, db, log)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	var accOpts []account.Option
+	if opts.HashCost != 0 {
+		accOpts = append(accOpts, account.WithHashCost(opts.HashCost))
+	}
+	accounts := account.NewService(db, log, accOpts...)
+	in := &Instance{
+		Config:      cfg,
+		DB:          db,
+		Accounts:    accounts,
+		InstanceKey: key,
+		Log:         log,
+		Ops:         &control.Ops{Accounts: accounts, DB: db, Log: log},
+	}
+	in.HTTP = handlers.New(handlers.Deps{
+		Config:      cfg,
+		Accounts:    accounts,
+		InstanceKey: key,
+		Ready:       in.ready,
+		Logger:      log,
+	})
+	return in, nil
+}
+
+func ensureInstanceKey(ctx context.Context, db *store.DB, log *slog.Logger) (*store.InstanceKey, error) {
+	k, err := db.InstanceKey(ctx)
+	if err == nil {
+		return k, nil
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("read instance key: %w", err)
+	}
+	_, priv, pub, err := signature.GenerateKey()
+	if err != nil {
+		return nil, fmt.Errorf("generate instance key: %w", err)
+	}
+	k, created, err := db.EnsureInstanceKey(ctx, &store.InstanceKey{PrivateKeyPEM: priv, PublicKeyPEM: pub, CreatedAt: time.Now().UTC()})
+	if err != nil {
+		return nil, fmt.Errorf("store instance key: %w", err)
+	}
+	if created {
+		log.InfoContext(ctx, "instance actor key generated")
+	}
+	return k, nil
+}
+
+// ready is /readyz's check: the store answers a read.
+func (in *Instance) ready(ctx context.Context) error {
+	if _, err := in.DB.CountAccounts(ctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+// Serve serves HTTP on ln and the admin socket until ctx is cancelled, then
+// shuts down in this order: stop accepting and drain in-flight requests
+// (up to http.shutdown_timeout), stop background workers, close the admin
+// socket, close the database. It returns after the database is closed.
+func (in *Instance) Serve(ctx context.Context, ln net.Listener) error {
+	cfg := in.Config
+	if cfg.TLS.Mode == "autocert" {
+		ln = tls.NewListener(ln, in.autocertManager().TLSConfig())
+	}
+	srv := &http.Server{
+		Handler:           in.HTTP.Handler(),
+		ReadTimeout:       cfg.HTTP.ReadTimeout,
+		ReadHeaderTimeout: min(cfg.HTTP.ReadTimeout, 10*time.Second),
+		WriteTimeout:      cfg.HTTP.WriteTimeout,
+		IdleTimeout:       cfg.HTTP.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(in.Log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	adminLn, err := control.Listen(cfg.AdminSocketPath())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	in.Ops.Server = true
+	admin := &http.Server{Handler: control.Handler(in.Ops), ReadHeaderTimeout: 5 * time.Second}
+
+	errc := make(chan error, 2)
+	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- admin.Serve(adminLn) }()
+	in.Log.InfoContext(ctx, "serving", "url", cfg.BaseURL(), "listen", ln.Addr().String(), "admin_socket", cfg.AdminSocketPath())
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+		if errors.Is(serveErr, http.ErrServerClosed) {
+			serveErr = nil
+		}
+	}
+	in.Log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		in.Log.Warn("HTTP shutdown incomplete", "error", err)
+	}
+	if err := admin.Shutdown(shutCtx); err != nil {
+		in.Log.Warn("admin socket shutdown incomplete", "error", err)
+	}
+	if err := in.Close(); err != nil {
+		return errors.Join(serveErr, err)
+	}
+	in.Log.Info("stopped")
+	return serveErr
+}
+
+// Close closes the database. Serve calls it on shutdown; it is safe to call
+// more than once.
+func (in *Instance) Close() error {
+	in.closeOnce.Do(func() { in.closeErr = in.DB.Close() })
+	return in.closeErr
+}
+
+func (in *Instance) autocertManager() *autocert.Manager {
+	cfg := in.Config
+	host := cfg.Domain
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	cache := cfg.AutocertCacheDir()
+	return &autocert.Manager{
+		Prompt:     autocert.AcceptTOS,
+		HostPolicy: autocert.HostWhitelist(host),
+		Cache:      autocert.DirCache(cache),
+		Email:      cfg.TLS.Email,
+	}
+}
+
+// NewLogger builds the process logger from the [log] section.
+func NewLogger(cfg config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	switch strings.ToLower(cfg.Level) {
+	case "debug":
+		level = slog.LevelDebug
+	case "warn":
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	default:
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
