@@ -278,7 +278,10 @@ func TestHostMeta(t *testing.T) {
 }
 
 func TestNodeInfo(t *testing.T) {
-	s := cluster.Start(t, 0, func(c *cluster.Config) { c.Instance.ContactAccount = "observers"; c.Instance.ContactEmail = "ops@example.org" })
+	s := cluster.Start(t, 0, func(c *cluster.Config) {
+		c.Instance.ContactAccount = "observers"
+		c.Instance.ContactEmail = "ops@example.org"
+	})
 	s.CreateAccount(t, "observers", "organization", "publisher")
 	s.CreateAccount(t, "alice", "person", "member")
 	mastodon := loadFixture(t, "nodeinfo-2.0-mastodon.social.json")
