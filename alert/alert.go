@@ -202,7 +202,7 @@ func (a *Alert) Validate() error {
 
 func (p *problems) enum(field, v, want string) {
 	if v == "" {
-		p.add(field, "is required: %s", want)
+		p.add(field, "is required (%s)", want)
 	} else {
 		p.add(field, "unknown value %q: want %s", v, want)
 	}
@@ -239,7 +239,7 @@ func isSubdivision(code string) bool { _, ok := LookupSubdivision(code); return 
 func (a *Alert) validateAudience(p *problems) {
 	if !a.TLP.Valid() {
 		if a.TLP == 0 {
-			p.add("tlp", "is required: CLEAR, GREEN, AMBER, AMBER+STRICT or RED")
+			p.add("tlp", "is required (CLEAR, GREEN, AMBER, AMBER+STRICT or RED)")
 		} else {
 			p.add("tlp", "unknown level %d: want CLEAR, GREEN, AMBER, AMBER+STRICT or RED", int(a.TLP))
 		}

@@ -17,7 +17,7 @@ import (
 // dropped. Any HTML is accepted; it is sanitised before and after.
 func FlattenHTML(s string) string {
 	f := flattener{}
-	f.run(richPolicy.Sanitize(s))
+	f.run(richPolicy.Sanitize(validText(s)))
 	return withLinkRel(flatPolicy.Sanitize(f.b.String()))
 }
 

@@ -3,6 +3,7 @@ package alert
 import (
 	"bytes"
 	"html"
+	"net/url"
 	"strings"
 
 	"github.com/microcosm-cc/bluemonday"
@@ -56,9 +57,14 @@ var flatPolicy = func() *bluemonday.Policy {
 
 func allowLinks(p *bluemonday.Policy) {
 	p.AllowAttrs("href").OnElements("a")
-	p.AllowURLSchemes("http", "https", "mailto")
 	p.RequireParseableURLs(true)
 	p.AllowRelativeURLs(false)
+	// A web link must name a host ("http:" alone goes nowhere), a mailto
+	// link an address.
+	hasHost := func(u *url.URL) bool { return u.Host != "" }
+	p.AllowURLSchemeWithCustomPolicy("http", hasHost)
+	p.AllowURLSchemeWithCustomPolicy("https", hasHost)
+	p.AllowURLSchemeWithCustomPolicy("mailto", func(u *url.URL) bool { return u.Opaque != "" })
 }
 
 // RenderMarkdown renders Markdown source to HTML safe to put in any page:
@@ -67,6 +73,7 @@ func allowLinks(p *bluemonday.Policy) {
 // survive; scripts, iframes, event handlers, styles and javascript: links
 // never do. For federated content use FlattenHTML on the result.
 func RenderMarkdown(src string) string {
+	src = validText(src)
 	var buf bytes.Buffer
 	if err := markdown.Convert([]byte(src), &buf); err != nil {
 		// Writing to a bytes.Buffer does not fail; should goldmark ever
@@ -79,6 +86,13 @@ func RenderMarkdown(src string) string {
 // RenderMarkdownFlat renders Markdown source to the federation subset: p, br,
 // a and span only (see FlattenHTML).
 func RenderMarkdownFlat(src string) string { return FlattenHTML(RenderMarkdown(src)) }
+
+// validText replaces invalid UTF-8 and NUL bytes with U+FFFD, so output is
+// always valid UTF-8 (JSON and ActivityPub need it).
+func validText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	return strings.ReplaceAll(s, "\x00", "\uFFFD")
+}
 
 // withLinkRel rewrites every <a> of sanitised HTML to carry its href and
 // LinkRel, nothing else. bluemonday can add nofollow and noreferrer but not

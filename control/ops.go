@@ -16,6 +16,7 @@ import (
 
 	tocsin "github.com/tocsin-network/tocsin"
 	"github.com/tocsin-network/tocsin/account"
+	"github.com/tocsin-network/tocsin/federation"
 	"github.com/tocsin-network/tocsin/store"
 )
 
@@ -30,13 +31,20 @@ const (
 	OpAccountRevoke   = "account.revoke"
 	OpBackup          = "backup"
 	OpPing            = "ping"
+	OpPeerAdd         = "peer.add"
+	OpPeerList        = "peer.list"
+	OpPeerRemove      = "peer.remove"
 )
 
 // Ops executes management operations against one instance's services.
 type Ops struct {
-	Accounts *account.Service
-	DB       *store.DB
-	Log      *slog.Logger
+	Accounts   *account.Service
+	DB         *store.DB
+	Federation *federation.Federation
+	// DefaultOrg is the organisation account that peers when --as is not
+	// given (config instance.contact_account).
+	DefaultOrg string
+	Log        *slog.Logger
 	// Server is true when Ops runs inside the serving process.
 	Server bool
 }
@@ -75,6 +83,13 @@ type GrantArgs struct {
 // BackupArgs names the file a backup is written to (absolute path).
 type BackupArgs struct {
 	Path string `json:"path"`
+}
+
+// PeerArgs names a peer (a handle, actor URL or server address) and the
+// local organisation that peers with it ("" = the default).
+type PeerArgs struct {
+	Ref string `json:"ref"`
+	As  string `json:"as,omitempty"`
 }
 
 // BackupResult reports a finished backup.
@@ -145,6 +160,21 @@ func (o *Ops) Do(ctx context.Context, op string, args json.RawMessage) (any, err
 			err = o.Accounts.Revoke(ctx, in.Publisher, in.Organization)
 		}
 		return in, err
+	case OpPeerAdd, OpPeerRemove:
+		var in PeerArgs
+		if err := decode(args, &in); err != nil {
+			return nil, err
+		}
+		org, err := o.organization(ctx, in.As)
+		if err != nil {
+			return nil, err
+		}
+		if op == OpPeerRemove {
+			return in, o.Federation.RemovePeer(ctx, org, in.Ref)
+		}
+		return o.Federation.AddPeer(ctx, org, in.Ref)
+	case OpPeerList:
+		return o.Federation.Peers(ctx)
 	case OpBackup:
 		var in BackupArgs
 		if err := decode(args, &in); err != nil {
@@ -161,6 +191,41 @@ func (o *Ops) Do(ctx context.Context, op string, args json.RawMessage) (any, err
 		return BackupResult{Path: in.Path, Bytes: n, SchemaVersion: o.DB.SchemaVersion()}, nil
 	}
 	return nil, tocsin.Errorf(tocsin.EINVALID, "unknown operation %q", op)
+}
+
+// organization returns the named organisation account, or the default one:
+// the configured contact account, else the only organisation there is.
+func (o *Ops) organization(ctx context.Context, name string) (*store.Account, error) {
+	if name == "" {
+		name = o.DefaultOrg
+	}
+	if name != "" {
+		a, err := o.Accounts.Get(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		if a.Kind != account.KindOrganization {
+			return nil, tocsin.Errorf(tocsin.EINVALID, "%s is not an organisation account", name)
+		}
+		return a, nil
+	}
+	all, err := o.Accounts.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var orgs []*store.Account
+	for _, a := range all {
+		if a.Kind == account.KindOrganization && !a.Disabled {
+			orgs = append(orgs, a)
+		}
+	}
+	switch len(orgs) {
+	case 0:
+		return nil, tocsin.Errorf(tocsin.EINVALID, "no organisation account yet: create one with `tocsin account create --kind organization`")
+	case 1:
+		return orgs[0], nil
+	}
+	return nil, tocsin.Errorf(tocsin.EINVALID, "several organisation accounts: say which with --as")
 }
 
 func (o *Ops) idsToNames(ctx context.Context, ids []string) []string {

@@ -48,6 +48,10 @@ func (s *Server) nodeInfo(c echo.Context) error {
 			users++
 		}
 	}
+	posts, err := s.fed.DB.CountLocalObjects(ctx)
+	if err != nil {
+		return err
+	}
 	software := map[string]any{"name": tocsin.Software, "version": tocsin.Version}
 	if version == "2.1" {
 		software["repository"] = "https://github.com/tocsin-network/tocsin"
@@ -81,7 +85,8 @@ func (s *Server) nodeInfo(c echo.Context) error {
 		"services":          map[string][]string{"inbound": {}, "outbound": {}},
 		"openRegistrations": inst.RegistrationsOpen,
 		"usage": map[string]any{
-			"users": map[string]int{"total": users},
+			"users":      map[string]int{"total": users},
+			"localPosts": posts,
 		},
 		"metadata": metadata,
 	})

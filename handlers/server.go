@@ -21,6 +21,7 @@ type Deps struct {
 	Config      *config.Config
 	Accounts    *account.Service
 	InstanceKey *store.InstanceKey
+	Federation  *federation.Federation
 	// Ready reports whether the instance can serve (the store answers,
 	// workers run). /readyz calls it.
 	Ready  func(context.Context) error
@@ -33,6 +34,7 @@ type Server struct {
 	urls     federation.URLs
 	accounts *account.Service
 	instKey  *store.InstanceKey
+	fed      *federation.Federation
 	ready    func(context.Context) error
 	log      *slog.Logger
 	e        *echo.Echo
@@ -45,6 +47,7 @@ func New(d Deps) *Server {
 		urls:     federation.URLs{Base: d.Config.BaseURL()},
 		accounts: d.Accounts,
 		instKey:  d.InstanceKey,
+		fed:      d.Federation,
 		ready:    d.Ready,
 		log:      d.Logger,
 		e:        echo.New(),
@@ -86,6 +89,7 @@ func (s *Server) routes() {
 	e.GET("/actor", s.instanceActor)
 	e.GET("/users/:username", s.actor)
 	e.GET("/@:username", s.profilePage)
+	s.activityPubRoutes()
 }
 
 func (s *Server) livez(c echo.Context) error {

@@ -23,6 +23,7 @@ import (
 	"github.com/tocsin-network/tocsin/account"
 	"github.com/tocsin-network/tocsin/config"
 	"github.com/tocsin-network/tocsin/control"
+	"github.com/tocsin-network/tocsin/federation"
 	"github.com/tocsin-network/tocsin/federation/signature"
 	"github.com/tocsin-network/tocsin/handlers"
 	"github.com/tocsin-network/tocsin/store"
@@ -35,6 +36,8 @@ type Options struct {
 	HashCost int
 	// LockTimeout bounds the wait for the database lock (default 1s).
 	LockTimeout time.Duration
+	// DeliveryBackoff overrides the delivery retry ladder (tests).
+	DeliveryBackoff func(attempt int) time.Duration
 }
 
 // Instance is one opened Tocsin instance.
@@ -43,6 +46,7 @@ type Instance struct {
 	DB          *store.DB
 	Accounts    *account.Service
 	InstanceKey *store.InstanceKey
+	Federation  *federation.Federation
 	Log         *slog.Logger
 	HTTP        *handlers.Server
 	Ops         *control.Ops
@@ -80,18 +84,39 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Instance, err
 		accOpts = append(accOpts, account.WithHashCost(opts.HashCost))
 	}
 	accounts := account.NewService(db, log, accOpts...)
+	privKey, err := signature.ParsePrivateKeyPEM(key.PrivateKeyPEM)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("instance key: %w", err)
+	}
+	fed, err := federation.New(db, federation.URLs{Base: cfg.BaseURL()}, privKey, federation.Options{
+		AllowPrivate:    cfg.AllowPrivateAddresses,
+		AllowHTTP:       cfg.AllowHTTP,
+		FetchTimeout:    cfg.Federation.FetchTimeout,
+		MaxFetchBytes:   cfg.Federation.MaxFetchBytes,
+		SignatureWindow: cfg.Federation.SignatureWindow,
+		DeliveryWorkers: cfg.Federation.DeliveryWorkers,
+		DeliveryBackoff: opts.DeliveryBackoff,
+		Logger:          log,
+	})
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
 	in := &Instance{
 		Config:      cfg,
 		DB:          db,
 		Accounts:    accounts,
 		InstanceKey: key,
+		Federation:  fed,
 		Log:         log,
-		Ops:         &control.Ops{Accounts: accounts, DB: db, Log: log},
+		Ops:         &control.Ops{Accounts: accounts, DB: db, Federation: fed, DefaultOrg: cfg.Instance.ContactAccount, Log: log},
 	}
 	in.HTTP = handlers.New(handlers.Deps{
 		Config:      cfg,
 		Accounts:    accounts,
 		InstanceKey: key,
+		Federation:  fed,
 		Ready:       in.ready,
 		Logger:      log,
 	})
@@ -155,6 +180,15 @@ func (in *Instance) Serve(ctx context.Context, ln net.Listener) error {
 	in.Ops.Server = true
 	admin := &http.Server{Handler: control.Handler(in.Ops), ReadHeaderTimeout: 5 * time.Second}
 
+	// Background workers get their own context, cancelled only after the
+	// HTTP server has drained, so nothing acknowledged is left half-done.
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	workDone := make(chan struct{})
+	go func() {
+		defer close(workDone)
+		in.Federation.Run(workCtx)
+	}()
+
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
 	go func() { errc <- admin.Serve(adminLn) }()
@@ -173,6 +207,12 @@ func (in *Instance) Serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	if err := srv.Shutdown(shutCtx); err != nil {
 		in.Log.Warn("HTTP shutdown incomplete", "error", err)
+	}
+	stopWork()
+	select {
+	case <-workDone:
+	case <-shutCtx.Done():
+		in.Log.Warn("background workers did not stop in time")
 	}
 	if err := admin.Shutdown(shutCtx); err != nil {
 		in.Log.Warn("admin socket shutdown incomplete", "error", err)

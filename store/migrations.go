@@ -27,7 +27,16 @@ var migrations = []migration{
 	{Version: 1, Name: "create meta and accounts buckets", Up: createBuckets(
 		bucketMeta, bucketAccounts, bucketAccountsByUsername, bucketAccountsByEmail,
 	)},
-	// {Version: 2, Name: "...", Up: ...},
+	{Version: 2, Name: "create federation buckets: objects, follows, remote actors, inbox journal", Up: createBuckets(
+		bucketObjects, bucketObjectsBySeq, bucketOutbox, bucketActivities,
+		bucketFollows, bucketFollowsByFollower,
+		bucketRemoteActors, bucketRemoteKeys,
+		bucketInboxJournal, bucketSeen, bucketReports, bucketPeers,
+	)},
+	{Version: 3, Name: "create delivery queue buckets: jobs, due index, bodies, dead letters, peer health", Up: createBuckets(
+		bucketDeliveries, bucketDeliveriesDue, bucketDeliveryBodies, bucketDeliveryRefs,
+		bucketDeliveriesDead, bucketPeerHealth,
+	)},
 }
 
 // latestSchemaVersion is the schema version this binary writes.

@@ -6,6 +6,7 @@
 //	tocsin serve [--config FILE] [--domain HOST] [--listen ADDR] [--data-dir DIR] ...
 //	tocsin account create --username NAME --kind organization|person --role admin|moderator|publisher|member [--email ADDRESS]
 //	tocsin account list|disable|enable|password|grant|revoke ...
+//	tocsin peer add|list|remove ...
 //	tocsin backup FILE
 //	tocsin restore FILE
 //	tocsin version
@@ -51,6 +52,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = env.serve(ctx, args[1:])
 	case "account":
 		err = env.account(ctx, args[1:])
+	case "peer":
+		err = env.peer(ctx, args[1:])
 	case "backup":
 		err = env.backup(ctx, args[1:])
 	case "restore":
@@ -113,6 +116,9 @@ Usage:
   tocsin account disable|enable --username NAME
   tocsin account password --username NAME     (the new password on standard input)
   tocsin account grant|revoke --publisher NAME --organization NAME
+  tocsin peer add HANDLE|URL [--as ORG]   peer with another network's organisation
+  tocsin peer list [--json]               peers, follow states, delivery health
+  tocsin peer remove HANDLE|URL [--as ORG]
   tocsin backup FILE       a consistent copy of the database, with the server running or not
   tocsin restore FILE      replace the database with a backup (server stopped)
   tocsin version

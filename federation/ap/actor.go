@@ -198,5 +198,9 @@ func ActorDocument(a ActorInfo) ([]byte, error) {
 			m[k] = v
 		}
 	}
+	// Mastodon always sends a summary, empty or not; some clients expect it.
+	if _, ok := m["summary"]; !ok {
+		m["summary"] = ""
+	}
 	return Marshal(m)
 }

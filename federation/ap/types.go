@@ -28,7 +28,9 @@ func (k Kind) String() string {
 }
 
 // Document is one parsed inbound JSON-LD document. Exactly one of Activity,
-// Object and Actor is set, as Kind says.
+// Object and Actor is set, as Kind says. The Raw maps throughout are the
+// decoded JSON, shared between a document and its embedded parts: treat
+// them as read-only.
 type Document struct {
 	Kind     Kind
 	Activity *Activity
@@ -135,7 +137,7 @@ type Object struct {
 	Name, Summary, Content string
 	ContentMap, NameMap    map[string]string
 	SummaryMap             map[string]string
-	MediaType              string // of content: text/html unless a peer says otherwise
+	MediaType              string // of content, as sent; empty means text/html
 	Sensitive              bool
 	To, Cc, Audience       []string
 	Published, Updated     time.Time

@@ -68,13 +68,16 @@ type Result struct {
 //   - Date (and created/expires when given) within Window of now;
 //   - algorithm rsa-sha256, hs2019 or none (hs2019 and none mean RSA-SHA256
 //     for an RSA key, Ed25519 for an Ed25519 key);
-//   - the signature to verify over the request-target as received, or, for
-//     Mastodon before 4.3, without its query; with the key from Keys, or
-//     after one failure with the key from Keys asked with refresh=true.
+//   - the signature to verify over the request-target as received, or
+//     without its query (as Mastodon also accepts); with the key from Keys,
+//     or after one failure with the key from Keys asked with refresh=true.
 //
 // Cheap checks come first, so a malformed or stale request costs no key
 // fetch. Every refusal is an *Error (401; 400 for a malformed header).
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*Result, error) {
+	if r.URL == nil {
+		return nil, badRequest("request has no URL")
+	}
 	raw, e := findSignature(r)
 	if e != nil {
 		return nil, e
@@ -105,7 +108,8 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte) (*R
 	}
 
 	// The signing strings to try: the request-target as received, then,
-	// when there is a query, without it (Mastodon before 4.3 signs that).
+	// when there is a query, without it (as some senders sign, and as
+	// Mastodon also accepts).
 	full, err := signingString(r, p, requestTarget(r, false))
 	if err != nil {
 		return nil, unauthorized(err.Error())

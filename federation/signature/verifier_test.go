@@ -1,6 +1,7 @@
 package signature
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -561,5 +562,36 @@ func TestVerifyWithoutResolverIsAServerError(t *testing.T) {
 	var e *Error
 	if _, err := (&Verifier{}).Verify(context.Background(), r, nil); !errors.As(err, &e) || e.Status != http.StatusInternalServerError {
 		t.Fatalf("%v", err)
+	}
+}
+
+func TestSignerIsSafeForConcurrentUse(t *testing.T) {
+	k := testKeys()[0]
+	s := aliceSigner(t, k)
+	srv := verifyingServer(t, &Verifier{Keys: newKeyStore(alicePublic(k))})
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			// No t.Fatal off the test goroutine: report through errs.
+			r, err := http.NewRequest(http.MethodPost, srv.URL+"/inbox", bytes.NewReader(createNote))
+			if err == nil {
+				err = s.Sign(r, createNote, false)
+			}
+			if err == nil {
+				var resp *http.Response
+				if resp, err = http.DefaultClient.Do(r); err == nil {
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						err = errors.New(resp.Status)
+					}
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }

@@ -33,6 +33,8 @@ type Server struct {
 	// Domain is its host:port.
 	Domain string
 
+	cfg    config.Config
+	ip     string
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -61,6 +63,7 @@ func Start(t testing.TB, index int, opts ...Option) *Server {
 	cfg.AllowPrivateAddresses = true
 	cfg.AllowHTTP = true
 	cfg.Instance.Name = "Test network " + ip
+	cfg.Federation.FetchTimeout = 5 * time.Second
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -74,19 +77,48 @@ func Start(t testing.TB, index int, opts ...Option) *Server {
 	}
 	t.Cleanup(func() { os.RemoveAll(sockDir) })
 	cfg.Admin.Socket = filepath.Join(sockDir, "admin.sock")
+	s := &Server{URL: cfg.BaseURL(), Domain: domain, cfg: cfg, ip: ip}
+	s.start(t, ln)
+	t.Cleanup(func() { s.Stop(t) })
+	return s
+}
 
-	log := testLogger(t, ip)
+func (s *Server) start(t testing.TB, ln net.Listener) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	in, err := instance.Open(ctx, &cfg, instance.Options{Logger: log, HashCost: bcrypt.MinCost})
+	cfg := s.cfg
+	in, err := instance.Open(ctx, &cfg, instance.Options{
+		Logger: testLogger(t, s.ip), HashCost: bcrypt.MinCost,
+		// Retries in seconds, not minutes, so tests of a peer that comes
+		// back finish quickly.
+		DeliveryBackoff: func(attempt int) time.Duration { return time.Duration(attempt) * 100 * time.Millisecond },
+	})
 	if err != nil {
 		cancel()
-		t.Fatalf("open instance %s: %v", ip, err)
+		ln.Close()
+		t.Fatalf("open instance %s: %v", s.ip, err)
 	}
-	s := &Server{Instance: in, URL: cfg.BaseURL(), Domain: domain, cancel: cancel, done: make(chan error, 1)}
+	s.Instance, s.cancel, s.done = in, cancel, make(chan error, 1)
 	go func() { s.done <- in.Serve(ctx, ln) }()
-	t.Cleanup(func() { s.Stop(t) })
 	s.WaitReady(t)
-	return s
+}
+
+// Restart stops the instance and starts it again on the same address with
+// the same data directory.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.Stop(t)
+	s.Resume(t)
+}
+
+// Resume starts a stopped instance again on its address and data.
+func (s *Server) Resume(t testing.TB) {
+	t.Helper()
+	ln, err := net.Listen("tcp", s.Domain)
+	if err != nil {
+		t.Fatalf("listen again on %s: %v", s.Domain, err)
+	}
+	s.start(t, ln)
 }
 
 // Stop shuts the instance down and waits for it (bounded).
@@ -107,6 +139,9 @@ func (s *Server) Stop(t testing.TB) {
 	}
 }
 
+// Running reports whether the instance is serving.
+func (s *Server) Running() bool { return s.cancel != nil }
+
 // WaitReady polls /readyz until it answers 200 (bounded: 10 s).
 func (s *Server) WaitReady(t testing.TB) {
 	t.Helper()
@@ -122,6 +157,47 @@ func (s *Server) WaitReady(t testing.TB) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("instance %s not ready within 10s", s.Domain)
+}
+
+// Settle waits until every running server has nothing left to do: empty
+// inbox journals and delivery queues, twice in a row (bounded: 30 s).
+func Settle(t testing.TB, servers ...*Server) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(30 * time.Second)
+	quiet := 0
+	for time.Now().Before(deadline) {
+		all := true
+		for _, s := range servers {
+			if s.Running() && !s.Federation.Settled(ctx) {
+				all = false
+				break
+			}
+		}
+		if all {
+			quiet++
+			if quiet == 2 {
+				return
+			}
+		} else {
+			quiet = 0
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("servers did not settle within 30s")
+}
+
+// Eventually waits until cond holds (bounded: 30 s), failing with what.
+func Eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting: %s", what)
 }
 
 // CreateAccount creates a local account with a fixed test password.

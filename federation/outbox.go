@@ -1,0 +1,421 @@
+package federation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	tocsin "github.com/tocsin-network/tocsin"
+	"github.com/tocsin-network/tocsin/federation/ap"
+	"github.com/tocsin-network/tocsin/store"
+)
+
+// Outbox publishes local actors' activities: each is stored with its
+// object, outbox entry and one delivery job per distinct target inbox in
+// one transaction, then the delivery workers are woken.
+type Outbox struct {
+	db     *store.DB
+	urls   URLs
+	remote *Remote
+	policy Policy
+	log    *slog.Logger
+	kick   func() // wakes the delivery workers
+	now    func() time.Time
+}
+
+// NewOutbox returns an Outbox. kick wakes the delivery workers.
+func NewOutbox(db *store.DB, urls URLs, remote *Remote, policy Policy, log *slog.Logger, kick func()) *Outbox {
+	return &Outbox{db: db, urls: urls, remote: remote, policy: policy, log: log, kick: kick, now: time.Now}
+}
+
+// Audience says who an object is addressed to.
+type Audience struct {
+	Public    bool     // as:Public in to, followers in cc
+	Followers bool     // the author's followers (approved only)
+	Actors    []string // named actors (remote or local IRIs)
+}
+
+// addressing returns to and cc for an audience.
+func (o *Outbox) addressing(acct *store.Account, aud Audience) (to, cc []string) {
+	followers := o.urls.Followers(acct.Username)
+	switch {
+	case aud.Public:
+		to = []string{ap.PublicIRI}
+		cc = append([]string{followers}, aud.Actors...)
+	case aud.Followers:
+		to = append([]string{followers}, aud.Actors...)
+	default:
+		to = append([]string{}, aud.Actors...)
+	}
+	return to, cc
+}
+
+// inboxes resolves an audience to distinct remote inboxes. Named remote
+// actors are fetched first (network I/O stays outside transactions).
+func (o *Outbox) inboxes(ctx context.Context, t *store.Tx, acct *store.Account, aud Audience, named map[string]*store.RemoteActor) ([]string, error) {
+	var out []string
+	if aud.Public || aud.Followers {
+		fi, err := t.FollowerInboxes(o.urls.Actor(acct.Username))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, fi...)
+	}
+	for _, a := range named {
+		inbox := a.SharedInbox
+		if inbox == "" {
+			inbox = a.Inbox
+		}
+		out = append(out, inbox)
+	}
+	return out, nil
+}
+
+func (o *Outbox) resolveNamed(ctx context.Context, aud Audience) (map[string]*store.RemoteActor, error) {
+	named := map[string]*store.RemoteActor{}
+	for _, iri := range aud.Actors {
+		if hostOf(iri) == o.urls.Host() {
+			continue
+		}
+		a, err := o.remote.Actor(ctx, iri, false)
+		if err != nil {
+			return nil, fmt.Errorf("recipient %s: %w", iri, err)
+		}
+		named[iri] = a
+	}
+	return named, nil
+}
+
+// send stores activity (JSON-LD map) as sent by acct and enqueues it to
+// inboxes, all in t. Local and policy-refused hosts are skipped.
+func (o *Outbox) send(ctx context.Context, t *store.Tx, acct *store.Account, iri string, activity map[string]any, inboxes []string, public, inOutbox bool) error {
+	body, err := ap.Marshal(activity)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", iri, err)
+	}
+	typ, _ := activity["type"].(string)
+	if err := t.PutActivity(&store.Activity{IRI: iri, Type: typ, AccountID: acct.ID, Raw: body, Public: public, Published: o.now().UTC()}); err != nil {
+		return err
+	}
+	if inOutbox {
+		if err := t.AppendOutbox(acct.ID, iri); err != nil {
+			return err
+		}
+	}
+	var targets []string
+	for _, inbox := range inboxes {
+		h := hostOf(inbox)
+		if h == "" || h == o.urls.Host() {
+			continue
+		}
+		if err := o.policy.AllowOutbound(ctx, h); err != nil {
+			o.log.DebugContext(ctx, "delivery refused by policy", "inbox", inbox, "reason", err)
+			continue
+		}
+		targets = append(targets, inbox)
+	}
+	if len(targets) == 0 {
+		return nil
+	}
+	_, err = t.EnqueueDeliveries(store.DeliveryBatch{
+		Body: body, SignerID: acct.ID, ActivityID: iri, Inboxes: targets,
+	})
+	return err
+}
+
+func (o *Outbox) done() {
+	if o.kick != nil {
+		o.kick()
+	}
+}
+
+// Follow makes acct follow a remote actor: a pending relation until the
+// peer Accepts.
+func (o *Outbox) Follow(ctx context.Context, acct *store.Account, target string) (*store.Follow, error) {
+	if hostOf(target) == o.urls.Host() {
+		return nil, tocsin.Errorf(tocsin.EINVALID, "following local accounts is not supported yet")
+	}
+	remote, err := o.remote.Actor(ctx, target, false)
+	if err != nil {
+		return nil, &tocsin.Error{Code: tocsin.EUNAVAILABLE, Message: "cannot reach " + target, Err: err}
+	}
+	actor := o.urls.Actor(acct.Username)
+	id := o.urls.Activity(acct.Username, o.db.NewID())
+	f := &store.Follow{Followee: remote.IRI, Follower: actor, FollowID: id, State: store.FollowPending, CreatedAt: o.now().UTC()}
+	err = o.db.Update(ctx, func(t *store.Tx) error {
+		if prev, err := t.Follow(remote.IRI, actor); err == nil && prev.State == store.FollowAccepted {
+			f = prev
+			return nil
+		}
+		if err := t.PutFollow(f); err != nil {
+			return err
+		}
+		return o.send(ctx, t, acct, id, ap.NewFollow(id, actor, remote.IRI), []string{remote.Inbox}, false, true)
+	})
+	if err != nil {
+		return nil, err
+	}
+	o.done()
+	return f, nil
+}
+
+// Unfollow undoes acct's follow of target.
+func (o *Outbox) Unfollow(ctx context.Context, acct *store.Account, target string) error {
+	actor := o.urls.Actor(acct.Username)
+	remote, err := o.db.RemoteActor(ctx, target)
+	if err != nil {
+		return err
+	}
+	err = o.db.Update(ctx, func(t *store.Tx) error {
+		f, err := t.Follow(target, actor)
+		if err != nil {
+			return err
+		}
+		if err := t.DeleteFollow(target, actor); err != nil {
+			return err
+		}
+		id := o.urls.Activity(acct.Username, t.NewID())
+		undo := ap.NewUndo(id, actor, ap.NewFollow(f.FollowID, actor, target))
+		return o.send(ctx, t, acct, id, undo, []string{remote.Inbox}, false, true)
+	})
+	if err != nil {
+		return err
+	}
+	o.done()
+	return nil
+}
+
+// NoteInput is an object to publish: a Note (alerts, posts) or an Article
+// (good-practice notes).
+type NoteInput struct {
+	Type       string // "Note" (default) or "Article"
+	Name       string
+	Summary    string
+	Content    string // HTML, already sanitised
+	Language   string
+	InReplyTo  string
+	Sensitive  bool
+	Tags       []map[string]any
+	Extensions map[string]any // our namespace's fields, already prefixed
+	Audience   Audience
+}
+
+func (o *Outbox) buildObject(acct *store.Account, iri string, in NoteInput, published time.Time, to, cc []string) map[string]any {
+	typ := in.Type
+	if typ == "" {
+		typ = "Note"
+	}
+	obj := map[string]any{
+		"id":           iri,
+		"type":         typ,
+		"attributedTo": o.urls.Actor(acct.Username),
+		"content":      in.Content,
+		"published":    published.UTC().Format(time.RFC3339),
+		"to":           to,
+		"cc":           cc,
+		"url":          iri,
+		"sensitive":    in.Sensitive,
+	}
+	if in.Language != "" {
+		obj["contentMap"] = map[string]string{in.Language: in.Content}
+	}
+	if in.Name != "" {
+		obj["name"] = in.Name
+	}
+	if in.Summary != "" {
+		obj["summary"] = in.Summary
+	}
+	if in.InReplyTo != "" {
+		obj["inReplyTo"] = in.InReplyTo
+	}
+	if len(in.Tags) > 0 {
+		tags := make([]any, len(in.Tags))
+		for i, t := range in.Tags {
+			tags[i] = t
+		}
+		obj["tag"] = tags
+	}
+	for k, v := range in.Extensions {
+		obj[k] = v
+	}
+	return obj
+}
+
+// Publish creates an object as acct and federates its Create.
+func (o *Outbox) Publish(ctx context.Context, acct *store.Account, in NoteInput) (*store.Object, error) {
+	named, err := o.resolveNamed(ctx, in.Audience)
+	if err != nil {
+		return nil, &tocsin.Error{Code: tocsin.EUNAVAILABLE, Message: err.Error(), Err: err}
+	}
+	now := o.now().UTC().Truncate(time.Second)
+	id := o.db.NewID()
+	iri := o.urls.Object(acct.Username, id)
+	to, cc := o.addressing(acct, in.Audience)
+	obj := o.buildObject(acct, iri, in, now, to, cc)
+	raw, err := ap.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	rec := &store.Object{
+		IRI: iri, Seq: id, Type: obj["type"].(string), AttributedTo: o.urls.Actor(acct.Username), Local: true,
+		AccountID: acct.ID, InReplyTo: in.InReplyTo, Public: in.Audience.Public, Raw: raw,
+		Published: now, Moderation: store.ModVisible,
+	}
+	actID := iri + "/activity"
+	err = o.db.Update(ctx, func(t *store.Tx) error {
+		if _, err := t.PutObject(rec); err != nil {
+			return err
+		}
+		inboxes, err := o.inboxes(ctx, t, acct, in.Audience, named)
+		if err != nil {
+			return err
+		}
+		create := ap.NewCreate(actID, o.urls.Actor(acct.Username), obj, to, cc, now)
+		return o.send(ctx, t, acct, actID, create, inboxes, in.Audience.Public, true)
+	})
+	if err != nil {
+		return nil, err
+	}
+	o.done()
+	return rec, nil
+}
+
+// Update replaces a local object's content and federates an Update to the
+// same audience.
+func (o *Outbox) Update(ctx context.Context, acct *store.Account, iri string, in NoteInput) (*store.Object, error) {
+	prev, err := o.ownObject(ctx, acct, iri)
+	if err != nil {
+		return nil, err
+	}
+	named, err := o.resolveNamed(ctx, in.Audience)
+	if err != nil {
+		return nil, &tocsin.Error{Code: tocsin.EUNAVAILABLE, Message: err.Error(), Err: err}
+	}
+	now := o.now().UTC().Truncate(time.Second)
+	to, cc := o.addressing(acct, in.Audience)
+	obj := o.buildObject(acct, iri, in, prev.Published, to, cc)
+	obj["updated"] = now.Format(time.RFC3339)
+	raw, err := ap.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	rec := *prev
+	rec.Raw, rec.Updated, rec.Public = raw, now, in.Audience.Public
+	err = o.db.Update(ctx, func(t *store.Tx) error {
+		if _, err := t.PutObject(&rec); err != nil {
+			return err
+		}
+		inboxes, err := o.inboxes(ctx, t, acct, in.Audience, named)
+		if err != nil {
+			return err
+		}
+		id := o.urls.Activity(acct.Username, t.NewID())
+		return o.send(ctx, t, acct, id, ap.NewUpdate(id, o.urls.Actor(acct.Username), obj, to, cc, now), inboxes, rec.Public, true)
+	})
+	if err != nil {
+		return nil, err
+	}
+	o.done()
+	return &rec, nil
+}
+
+// Delete replaces a local object with a Tombstone (served with 410) and
+// federates a Delete to everyone who may hold it.
+func (o *Outbox) Delete(ctx context.Context, acct *store.Account, iri string, aud Audience) error {
+	prev, err := o.ownObject(ctx, acct, iri)
+	if err != nil {
+		return err
+	}
+	named, err := o.resolveNamed(ctx, aud)
+	if err != nil {
+		return &tocsin.Error{Code: tocsin.EUNAVAILABLE, Message: err.Error(), Err: err}
+	}
+	now := o.now().UTC().Truncate(time.Second)
+	tomb := ap.Tombstone(iri, now, prev.Type)
+	raw, err := ap.Marshal(tomb)
+	if err != nil {
+		return err
+	}
+	rec := *prev
+	rec.Raw, rec.Deleted, rec.FormerType, rec.Type = raw, now, prev.Type, "Tombstone"
+	to, cc := o.addressing(acct, aud)
+	err = o.db.Update(ctx, func(t *store.Tx) error {
+		if _, err := t.PutObject(&rec); err != nil {
+			return err
+		}
+		inboxes, err := o.inboxes(ctx, t, acct, aud, named)
+		if err != nil {
+			return err
+		}
+		id := o.urls.Activity(acct.Username, t.NewID())
+		return o.send(ctx, t, acct, id, ap.NewDelete(id, o.urls.Actor(acct.Username), tomb, to, cc), inboxes, prev.Public, true)
+	})
+	if err != nil {
+		return err
+	}
+	o.done()
+	return nil
+}
+
+func (o *Outbox) ownObject(ctx context.Context, acct *store.Account, iri string) (*store.Object, error) {
+	prev, err := o.db.Object(ctx, iri)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, tocsin.Errorf(tocsin.ENOTFOUND, "object %s not found", iri)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if prev.AccountID != acct.ID {
+		return nil, tocsin.Errorf(tocsin.EFORBIDDEN, "%s is not %s's", iri, acct.Username)
+	}
+	if !prev.Deleted.IsZero() {
+		return nil, tocsin.Errorf(tocsin.ENOTFOUND, "object %s was deleted", iri)
+	}
+	return prev, nil
+}
+
+// acceptTx approves a follow request inside t: the relation becomes
+// accepted and an Accept is queued to the follower.
+func (o *Outbox) acceptTx(ctx context.Context, t *store.Tx, acct *store.Account, f *store.Follow) error {
+	f.State, f.AcceptedAt = store.FollowAccepted, o.now().UTC()
+	if err := t.PutFollow(f); err != nil {
+		return err
+	}
+	actor := o.urls.Actor(acct.Username)
+	id := o.urls.Activity(acct.Username, t.NewID())
+	accept := ap.NewAccept(id, actor, ap.NewFollow(f.FollowID, f.Follower, actor))
+	return o.send(ctx, t, acct, id, accept, []string{f.Inbox}, false, false)
+}
+
+// rejectTx refuses a follow request inside t.
+func (o *Outbox) rejectTx(ctx context.Context, t *store.Tx, acct *store.Account, f *store.Follow) error {
+	if err := t.DeleteFollow(f.Followee, f.Follower); err != nil {
+		return err
+	}
+	actor := o.urls.Actor(acct.Username)
+	id := o.urls.Activity(acct.Username, t.NewID())
+	reject := ap.NewReject(id, actor, ap.NewFollow(f.FollowID, f.Follower, actor))
+	return o.send(ctx, t, acct, id, reject, []string{f.Inbox}, false, false)
+}
+
+// ApproveFollower accepts (or with approve=false rejects) a pending follow
+// request of follower for acct.
+func (o *Outbox) ApproveFollower(ctx context.Context, acct *store.Account, follower string, approve bool) error {
+	err := o.db.Update(ctx, func(t *store.Tx) error {
+		f, err := t.Follow(o.urls.Actor(acct.Username), follower)
+		if err != nil {
+			return err
+		}
+		if approve {
+			return o.acceptTx(ctx, t, acct, f)
+		}
+		return o.rejectTx(ctx, t, acct, f)
+	})
+	if err != nil {
+		return err
+	}
+	o.done()
+	return nil
+}

@@ -1,0 +1,253 @@
+package federation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/tocsin-network/tocsin/federation/ap"
+	"github.com/tocsin-network/tocsin/store"
+)
+
+// Processor applies journalled inbound activities: parse (go-fed's cost,
+// kept off the acknowledgement path), fetch what arrived by reference, then
+// apply every effect in one transaction that also marks the activity seen
+// and removes it from the journal. Activities of one actor are applied in
+// arrival order (one worker per actor hash); different actors in parallel.
+type Processor struct {
+	db      *store.DB
+	urls    URLs
+	remote  *Remote
+	outbox  *Outbox
+	policy  Policy
+	log     *slog.Logger
+	workers int
+	kick    chan struct{}
+
+	mu      sync.Mutex
+	busy    bool
+	retries map[uint64]retryState
+	// OnApplied, when set, is called after an activity's effects commit
+	// (timelines and streaming hook in here).
+	OnApplied func(ctx context.Context, doc *ap.Document)
+}
+
+type retryState struct {
+	attempts int
+	next     time.Time
+}
+
+// maxApplyAttempts bounds retries of an entry whose effects fail for a
+// passing reason (its origin is down); then it is dropped with a log line.
+const maxApplyAttempts = 8
+
+// NewProcessor returns a Processor with the given number of workers.
+func NewProcessor(db *store.DB, urls URLs, remote *Remote, outbox *Outbox, policy Policy, workers int, log *slog.Logger) *Processor {
+	if workers <= 0 {
+		workers = 8
+	}
+	return &Processor{
+		db: db, urls: urls, remote: remote, outbox: outbox, policy: policy, log: log,
+		workers: workers, kick: make(chan struct{}, 1), retries: map[uint64]retryState{},
+	}
+}
+
+// Kick wakes the processor: new entries were journalled.
+func (p *Processor) Kick() {
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Idle reports whether the journal is empty and nothing is being applied.
+func (p *Processor) Idle(ctx context.Context) bool {
+	p.mu.Lock()
+	busy := p.busy
+	p.mu.Unlock()
+	if busy {
+		return false
+	}
+	n, err := p.db.JournalLength(ctx)
+	return err == nil && n == 0
+}
+
+// Run applies journal entries until ctx is cancelled. Entries left by a
+// crash are applied first: the journal is replayed from its start.
+func (p *Processor) Run(ctx context.Context) error {
+	ticker := time.NewTicker(time.Second)
+	defer ticker.Stop()
+	var after uint64
+	for {
+		entries, err := p.db.JournalEntries(ctx, after, 512)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			p.log.ErrorContext(ctx, "read inbox journal", "error", err)
+		}
+		if len(entries) > 0 {
+			p.setBusy(true)
+			p.applyBatch(ctx, entries)
+			after = entries[len(entries)-1].Seq
+			p.setBusy(false)
+			continue
+		}
+		// Caught up: start over next time, so retried entries get their turn.
+		after = 0
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-p.kick:
+		case <-ticker.C:
+		}
+	}
+}
+
+func (p *Processor) setBusy(b bool) {
+	p.mu.Lock()
+	p.busy = b
+	p.mu.Unlock()
+}
+
+func (p *Processor) applyBatch(ctx context.Context, entries []*store.JournalEntry) {
+	lanes := make([][]*store.JournalEntry, p.workers)
+	now := time.Now()
+	p.mu.Lock()
+	for _, e := range entries {
+		if r, ok := p.retries[e.Seq]; ok && now.Before(r.next) {
+			continue
+		}
+		h := fnv.New32a()
+		h.Write([]byte(e.Actor))
+		i := int(h.Sum32() % uint32(p.workers))
+		lanes[i] = append(lanes[i], e)
+	}
+	p.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, lane := range lanes {
+		if len(lane) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, e := range lane {
+				if ctx.Err() != nil {
+					return
+				}
+				p.applyEntry(ctx, e)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// permanentError marks an entry that can never be applied.
+type permanentError struct{ error }
+
+func (p *Processor) applyEntry(ctx context.Context, e *store.JournalEntry) {
+	log := p.log.With("activity", e.ActivityID, "actor", e.Actor)
+	doc, err := ap.Parse(e.Body)
+	if err != nil {
+		err = permanentError{err}
+	} else {
+		err = p.apply(ctx, e, doc)
+	}
+	if err == nil {
+		p.mu.Lock()
+		delete(p.retries, e.Seq)
+		p.mu.Unlock()
+		if p.OnApplied != nil {
+			p.OnApplied(ctx, doc)
+		}
+		return
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	var perm permanentError
+	p.mu.Lock()
+	r := p.retries[e.Seq]
+	r.attempts++
+	r.next = time.Now().Add(time.Duration(1<<min(r.attempts, 10)) * time.Second)
+	p.retries[e.Seq] = r
+	p.mu.Unlock()
+	if errors.As(err, &perm) || r.attempts >= maxApplyAttempts {
+		log.WarnContext(ctx, "inbound activity dropped", "error", err, "attempts", r.attempts)
+		if derr := p.db.DropJournalEntry(ctx, e.Seq); derr != nil {
+			log.ErrorContext(ctx, "drop journal entry", "error", derr)
+		}
+		p.mu.Lock()
+		delete(p.retries, e.Seq)
+		p.mu.Unlock()
+		return
+	}
+	log.InfoContext(ctx, "inbound activity will be retried", "error", err, "attempts", r.attempts)
+}
+
+// commit applies fn with the entry's exactly-once bookkeeping.
+func (p *Processor) commit(ctx context.Context, e *store.JournalEntry, fn func(*store.Tx) error) error {
+	if _, err := p.db.ApplyJournalEntry(ctx, e, fn); err != nil {
+		return err
+	}
+	p.outbox.done()
+	return nil
+}
+
+// skip removes an entry that needs no effect.
+func (p *Processor) skip(ctx context.Context, e *store.JournalEntry) error {
+	return p.commit(ctx, e, func(*store.Tx) error { return nil })
+}
+
+// apply dispatches on the activity type. Every path ends in commit or skip.
+func (p *Processor) apply(ctx context.Context, e *store.JournalEntry, doc *ap.Document) error {
+	act := doc.Activity
+	if act == nil {
+		return permanentError{fmt.Errorf("a %s is not an activity", doc.Type())}
+	}
+	if act.Actor != e.Actor {
+		return permanentError{fmt.Errorf("actor %s is not the signer %s", act.Actor, e.Actor)}
+	}
+	switch act.Type {
+	case "Follow":
+		return p.applyFollow(ctx, e, act)
+	case "Accept", "Reject":
+		return p.applyAcceptReject(ctx, e, act)
+	case "Undo":
+		return p.applyUndo(ctx, e, act)
+	case "Create":
+		return p.applyCreate(ctx, e, act)
+	case "Update":
+		return p.applyUpdate(ctx, e, act)
+	case "Delete":
+		return p.applyDelete(ctx, e, act)
+	case "Announce", "Like":
+		return p.applyReaction(ctx, e, act)
+	case "Move":
+		return p.applyMove(ctx, e, act)
+	case "Flag":
+		return p.commit(ctx, e, func(t *store.Tx) error {
+			target := ""
+			var objects []string
+			for _, id := range act.Objects {
+				if u, ok := p.urls.LocalUsername(id); ok && target == "" {
+					target = p.urls.Actor(u)
+					continue
+				}
+				objects = append(objects, id)
+			}
+			comment := act.Content
+			if comment == "" {
+				comment = act.Summary
+			}
+			return t.PutReport(&store.Report{FlagID: act.ID, Reporter: act.Actor, Target: target, Objects: objects, Comment: comment, CreatedAt: time.Now().UTC()})
+		})
+	}
+	p.log.DebugContext(ctx, "ignored activity of unsupported type", "type", act.Type, "activity", act.ID)
+	return p.skip(ctx, e)
+}

@@ -1,0 +1,215 @@
+package store
+
+// The inbox journal: every verified inbound activity is appended here before
+// the 202 is sent, and removed in the same transaction that applies it.
+//
+// Buckets:
+//   inbox_journal   8-byte big-endian sequence -> JSON JournalEntry (raw body,
+//                   signer, receiving inbox, received-at); replayed in order on
+//                   start, so a crash after the 202 loses nothing
+//   seen            activity IRI -> 8-byte big-endian unix-nano time it was
+//                   applied: each activity id is applied once
+//   reports         ULID -> JSON Report (Flag activities, local reports)
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+var (
+	bucketInboxJournal = []byte("inbox_journal")
+	bucketSeen         = []byte("seen")
+	bucketReports      = []byte("reports")
+)
+
+// JournalEntry is one verified inbound activity waiting to be applied.
+type JournalEntry struct {
+	Seq        uint64          `json:"-"`
+	ActivityID string          `json:"activity_id"`
+	Actor      string          `json:"actor"`  // the verified signer's actor
+	KeyID      string          `json:"key_id"` // the key that signed it
+	Inbox      string          `json:"inbox"`  // "" for the shared inbox, else the local username
+	Body       json.RawMessage `json:"body"`
+	ReceivedAt time.Time       `json:"received_at"`
+}
+
+// AppendJournal durably appends e and returns its sequence number. Concurrent
+// callers are group-committed (bbolt's Batch): one fsync covers many
+// requests, which is what lets the inbox acknowledge thousands per second.
+// When AppendJournal returns nil, the entry is on disk.
+func (db *DB) AppendJournal(ctx context.Context, e *JournalEntry) (uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	data, err := json.Marshal(e)
+	if err != nil {
+		return 0, fmt.Errorf("encode journal entry: %w", err)
+	}
+	var seq uint64
+	err = db.bolt.Batch(func(tx *bolt.Tx) error {
+		b, err := bucket(tx, bucketInboxJournal)
+		if err != nil {
+			return err
+		}
+		if seq, err = b.NextSequence(); err != nil {
+			return err
+		}
+		return b.Put(seqKey(seq), data)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("append to inbox journal: %w", err)
+	}
+	e.Seq = seq
+	return seq, nil
+}
+
+func seqKey(seq uint64) []byte {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], seq)
+	return k[:]
+}
+
+// JournalEntries returns up to limit entries with sequence numbers greater
+// than after, in order.
+func (db *DB) JournalEntries(ctx context.Context, after uint64, limit int) ([]*JournalEntry, error) {
+	var out []*JournalEntry
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		b, err := bucket(tx, bucketInboxJournal)
+		if err != nil {
+			return err
+		}
+		c := b.Cursor()
+		for k, v := c.Seek(seqKey(after + 1)); k != nil && len(out) < limit; k, v = c.Next() {
+			var e JournalEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("decode journal entry %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			e.Seq = binary.BigEndian.Uint64(k)
+			out = append(out, &e)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// JournalLength returns how many entries wait to be applied.
+func (db *DB) JournalLength(ctx context.Context) (int, error) {
+	n := 0
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		b, err := bucket(tx, bucketInboxJournal)
+		if err != nil {
+			return err
+		}
+		n = b.Stats().KeyN
+		return nil
+	})
+	return n, err
+}
+
+// Seen reports whether an activity id has been applied already.
+func (db *DB) Seen(ctx context.Context, activityID string) (bool, error) {
+	var seen bool
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		b, err := bucket(tx, bucketSeen)
+		if err != nil {
+			return err
+		}
+		seen = b.Get([]byte(activityID)) != nil
+		return nil
+	})
+	return seen, err
+}
+
+// ApplyJournalEntry applies one journal entry exactly once: in a single
+// transaction it runs fn (unless the activity id was applied before), marks
+// the id seen and removes the entry. If fn fails, nothing changes and the
+// entry stays for a later attempt. It reports whether fn ran.
+func (db *DB) ApplyJournalEntry(ctx context.Context, e *JournalEntry, fn func(*Tx) error) (applied bool, err error) {
+	err = db.Update(ctx, func(t *Tx) error {
+		applied = false
+		seen, err := bucket(t.tx, bucketSeen)
+		if err != nil {
+			return err
+		}
+		journal, err := bucket(t.tx, bucketInboxJournal)
+		if err != nil {
+			return err
+		}
+		if e.ActivityID == "" || seen.Get([]byte(e.ActivityID)) == nil {
+			if err := fn(t); err != nil {
+				return err
+			}
+			applied = true
+			if e.ActivityID != "" {
+				var v [8]byte
+				binary.BigEndian.PutUint64(v[:], uint64(time.Now().UnixNano()))
+				if err := seen.Put([]byte(e.ActivityID), v[:]); err != nil {
+					return err
+				}
+			}
+		}
+		return journal.Delete(seqKey(e.Seq))
+	})
+	return applied, err
+}
+
+// DropJournalEntry removes an entry that can never be applied (it does not
+// parse, say), so it does not block the ones after it.
+func (db *DB) DropJournalEntry(ctx context.Context, seq uint64) error {
+	return db.update(ctx, func(tx *bolt.Tx) error {
+		b, err := bucket(tx, bucketInboxJournal)
+		if err != nil {
+			return err
+		}
+		return b.Delete(seqKey(seq))
+	})
+}
+
+// Report is a report about an account or its posts: a remote Flag, or a
+// member's report.
+type Report struct {
+	ID        string    `json:"id"`
+	FlagID    string    `json:"flag_id,omitempty"` // the Flag activity's IRI, when remote
+	Reporter  string    `json:"reporter"`          // actor IRI (a remote instance actor, or a local account)
+	Target    string    `json:"target"`            // the reported account's IRI
+	Objects   []string  `json:"objects,omitempty"`
+	Comment   string    `json:"comment,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// PutReport stores a report, assigning its ID when empty.
+func (t *Tx) PutReport(r *Report) error {
+	b, err := bucket(t.tx, bucketReports)
+	if err != nil {
+		return err
+	}
+	if r.ID == "" {
+		r.ID = t.db.NewID()
+	}
+	return putJSON(b, []byte(r.ID), r)
+}
+
+// Reports returns every report, oldest first.
+func (db *DB) Reports(ctx context.Context) ([]*Report, error) {
+	var out []*Report
+	err := db.view(ctx, func(tx *bolt.Tx) error {
+		b, err := bucket(tx, bucketReports)
+		if err != nil {
+			return err
+		}
+		return b.ForEach(func(k, _ []byte) error {
+			r, err := getJSON[Report](b, k)
+			if err != nil {
+				return err
+			}
+			out = append(out, r)
+			return nil
+		})
+	})
+	return out, err
+}
