@@ -34,7 +34,19 @@ const (
 	OpPeerAdd         = "peer.add"
 	OpPeerList        = "peer.list"
 	OpPeerRemove      = "peer.remove"
+	OpStatus          = "status"
 )
+
+// Status is what `tocsin status` reports: whether a server runs and how
+// much work waits.
+type Status struct {
+	Server        bool  `json:"server"`
+	SchemaVersion int   `json:"schema_version"`
+	Accounts      int   `json:"accounts"`
+	LocalObjects  int64 `json:"local_objects"`
+	InboxJournal  int   `json:"inbox_journal"`      // inbound activities not yet applied
+	Deliveries    int   `json:"pending_deliveries"` // outbound jobs not yet delivered
+}
 
 // Ops executes management operations against one instance's services.
 type Ops struct {
@@ -104,6 +116,22 @@ func (o *Ops) Do(ctx context.Context, op string, args json.RawMessage) (any, err
 	switch op {
 	case OpPing:
 		return map[string]bool{"server": o.Server}, nil
+	case OpStatus:
+		st := Status{Server: o.Server, SchemaVersion: o.DB.SchemaVersion()}
+		var err error
+		if st.Accounts, err = o.DB.CountAccounts(ctx); err != nil {
+			return nil, err
+		}
+		if st.LocalObjects, err = o.DB.CountLocalObjects(ctx); err != nil {
+			return nil, err
+		}
+		if st.InboxJournal, err = o.DB.JournalLength(ctx); err != nil {
+			return nil, err
+		}
+		if st.Deliveries, err = o.DB.PendingDeliveries(ctx); err != nil {
+			return nil, err
+		}
+		return st, nil
 	case OpAccountCreate:
 		var in account.CreateInput
 		if err := decode(args, &in); err != nil {

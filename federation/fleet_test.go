@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tocsin-network/tocsin/federation"
 	"github.com/tocsin-network/tocsin/internal/cluster"
@@ -209,5 +211,77 @@ func TestPeerDownThenBackReceivesEverythingOnce(t *testing.T) {
 	// Exactly three more deliveries: each note once, none twice.
 	if err != nil || h.Backlog != 0 || h.Delivered != before.Delivered+3 || h.Dead != 0 {
 		t.Errorf("health of B on A: %+v (%v)", h, err)
+	}
+}
+
+func TestJournalledActivitiesAreAppliedAfterACrash(t *testing.T) {
+	net := newNetwork(t, 2)
+	a, b := net.servers[0], net.servers[1]
+	ctx := context.Background()
+	author := b.URL + "/users/org"
+	// The state a crash leaves between the 202 and the apply: entries in the
+	// journal of a stopped instance.
+	a.Stop(t)
+	db, err := store.Open(ctx, a.Config.DatabasePath(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var iris []string
+	for i := range 5 {
+		iri := fmt.Sprintf("%s/statuses/crash%d", author, i)
+		iris = append(iris, iri)
+		body := createNote(author, iri, "journalled before the crash")
+		if _, err := db.AppendJournal(ctx, &store.JournalEntry{
+			ActivityID: iri + "/activity", Actor: author, KeyID: author + "#main-key", Body: body, ReceivedAt: time.Now(),
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	a.Resume(t)
+	cluster.Settle(t, a, b)
+	for _, iri := range iris {
+		if object(t, a, iri) == nil {
+			t.Errorf("%s was journalled but not applied after restart", iri)
+		}
+	}
+	if n, _ := a.DB.JournalLength(ctx); n != 0 {
+		t.Errorf("journal still holds %d entries", n)
+	}
+}
+
+func TestAuthorizedFetchNeedsASignatureExceptForActors(t *testing.T) {
+	a := cluster.Start(t, 0, func(c *cluster.Config) { c.Federation.AuthorizedFetch = true })
+	org := a.CreateAccount(t, "org", "organization", "publisher")
+	b := cluster.Start(t, 1)
+	note, err := a.Federation.Outbox.Publish(context.Background(), org, publicNote("signed readers only"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(url string) int {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req.Header.Set("Accept", "application/activity+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if s := get(note.IRI); s != http.StatusUnauthorized {
+		t.Errorf("unsigned GET of a note: %d, want 401", s)
+	}
+	if s := get(a.URL + "/users/org/outbox"); s != http.StatusUnauthorized {
+		t.Errorf("unsigned GET of the outbox: %d, want 401", s)
+	}
+	if s := get(a.URL + "/users/org"); s != http.StatusOK {
+		t.Errorf("unsigned GET of the actor: %d, want 200", s)
+	}
+	// B's guarded client signs its fetches as B's instance actor.
+	resp, err := b.Federation.Fetch.GetActivity(context.Background(), note.IRI)
+	if err != nil || resp.Status != http.StatusOK {
+		t.Fatalf("signed GET from a peer: %v", err)
 	}
 }

@@ -81,6 +81,9 @@ func (p *Processor) Idle(ctx context.Context) bool {
 func (p *Processor) Run(ctx context.Context) error {
 	ticker := time.NewTicker(time.Second)
 	defer ticker.Stop()
+	if n, err := p.db.JournalLength(ctx); err == nil && n > 0 {
+		p.log.InfoContext(ctx, "applying inbound activities left in the journal", "entries", n)
+	}
 	var after uint64
 	for {
 		entries, err := p.db.JournalEntries(ctx, after, 512)

@@ -54,6 +54,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = env.account(ctx, args[1:])
 	case "peer":
 		err = env.peer(ctx, args[1:])
+	case "status":
+		err = env.status(ctx, args[1:])
 	case "backup":
 		err = env.backup(ctx, args[1:])
 	case "restore":
@@ -119,6 +121,7 @@ Usage:
   tocsin peer add HANDLE|URL [--as ORG]   peer with another network's organisation
   tocsin peer list [--json]               peers, follow states, delivery health
   tocsin peer remove HANDLE|URL [--as ORG]
+  tocsin status [--json]   is the server running, how much inbound and outbound work waits
   tocsin backup FILE       a consistent copy of the database, with the server running or not
   tocsin restore FILE      replace the database with a backup (server stopped)
   tocsin version

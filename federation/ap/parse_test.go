@@ -376,6 +376,9 @@ func TestParseRefusesDeepNestingFast(t *testing.T) {
 		if !strings.Contains(err.Error(), "nested too deeply") {
 			t.Errorf("error does not say why: %v", err)
 		}
+		if err := CheckDepth([]byte(doc)); !errors.Is(err, ErrTooDeep) {
+			t.Errorf("CheckDepth = %v", err)
+		}
 	}
 	// Brackets inside strings are text, not nesting.
 	ok := `{"type":"Note","id":"https://a.example/1","content":"` + strings.Repeat(`[{\"`, 100) + `"}`
