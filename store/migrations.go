@@ -31,7 +31,7 @@ var migrations = []migration{
 		bucketObjects, bucketObjectsBySeq, bucketOutbox, bucketActivities,
 		bucketFollows, bucketFollowsByFollower,
 		bucketRemoteActors, bucketRemoteKeys,
-		bucketInboxJournal, bucketSeen, bucketReports, bucketPeers,
+		bucketInboxJournal, bucketSeen, bucketReports, bucketPeers, bucketCircles,
 	)},
 	{Version: 3, Name: "create delivery queue buckets: jobs, due index, bodies, dead letters, peer health", Up: createBuckets(
 		bucketDeliveries, bucketDeliveriesDue, bucketDeliveryBodies, bucketDeliveryRefs,
