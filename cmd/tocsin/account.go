@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
+
+	"golang.org/x/term"
 
 	"github.com/tocsin-network/tocsin/account"
 	"github.com/tocsin-network/tocsin/config"
@@ -49,8 +52,27 @@ func (c *cli) withRunner(ctx context.Context, cf *configFlags, fn func(control.R
 	return fn(r)
 }
 
-// readPassword reads the password from the first line of standard input.
+// readPassword reads the password from the first line of standard input;
+// at a terminal it asks twice, without echo.
 func (c *cli) readPassword() (string, error) {
+	if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(c.stderr, "Password: ")
+		pw, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(c.stderr)
+		if err != nil {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		fmt.Fprint(c.stderr, "Again: ")
+		again, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(c.stderr)
+		if err != nil {
+			return "", fmt.Errorf("read password: %w", err)
+		}
+		if string(pw) != string(again) {
+			return "", &usageError{"the passwords differ"}
+		}
+		return string(pw), nil
+	}
 	line, err := bufio.NewReader(io.LimitReader(c.stdin, 4096)).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", fmt.Errorf("read password from standard input: %w", err)
