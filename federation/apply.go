@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	tocsin "github.com/tocsin-network/tocsin"
 	"github.com/tocsin-network/tocsin/federation/ap"
 	"github.com/tocsin-network/tocsin/store"
 )
@@ -199,9 +200,32 @@ func (p *Processor) applyCreate(ctx context.Context, e *store.JournalEntry, act 
 		if prev, err := t.Object(rec.IRI); err == nil && !prev.Deleted.IsZero() {
 			return nil // deleted before its Create arrived: stay deleted
 		}
-		_, err := t.PutObject(rec)
-		return err
+		if _, err := t.PutObject(rec); err != nil {
+			return err
+		}
+		return p.hookObject(ctx, t, rec, o)
 	})
+}
+
+// hookObject tells the domain hook about a stored inbound object.
+func (p *Processor) hookObject(ctx context.Context, t *store.Tx, rec *store.Object, o *ap.Object) error {
+	if p.Hook == nil {
+		return nil
+	}
+	if err := p.Hook.InboundObject(ctx, t, rec, o); err != nil {
+		if tocsin.ErrorCode(err) == tocsin.EINVALID {
+			return permanentError{fmt.Errorf("%s refused: %w", rec.IRI, err)}
+		}
+		return err
+	}
+	return nil
+}
+
+func (p *Processor) hookDelete(ctx context.Context, t *store.Tx, rec *store.Object) error {
+	if p.Hook == nil {
+		return nil
+	}
+	return p.Hook.InboundDelete(ctx, t, rec)
 }
 
 func (p *Processor) applyUpdate(ctx context.Context, e *store.JournalEntry, act *ap.Activity) error {
@@ -240,8 +264,10 @@ func (p *Processor) applyUpdate(ctx context.Context, e *store.JournalEntry, act 
 				return nil // an older edit arriving late
 			}
 		}
-		_, err = t.PutObject(rec)
-		return err
+		if _, err := t.PutObject(rec); err != nil {
+			return err
+		}
+		return p.hookObject(ctx, t, rec, o)
 	})
 }
 
@@ -276,8 +302,10 @@ func (p *Processor) applyDelete(ctx context.Context, e *store.JournalEntry, act 
 			return err
 		}
 		prev.FormerType, prev.Type, prev.Raw, prev.Deleted = prev.Type, "Tombstone", tomb, now
-		_, err = t.PutObject(prev)
-		return err
+		if _, err := t.PutObject(prev); err != nil {
+			return err
+		}
+		return p.hookDelete(ctx, t, prev)
 	})
 }
 
@@ -288,7 +316,14 @@ func (p *Processor) forgetActorTx(t *store.Tx, actor string) error {
 		return err
 	}
 	for _, iri := range iris {
+		o, err := t.Object(iri)
+		if err != nil {
+			return err
+		}
 		if err := t.RemoveObject(iri); err != nil {
+			return err
+		}
+		if err := p.hookDelete(context.Background(), t, o); err != nil {
 			return err
 		}
 	}
@@ -322,11 +357,13 @@ func (p *Processor) forgetActorTx(t *store.Tx, actor string) error {
 func (p *Processor) applyReaction(ctx context.Context, e *store.JournalEntry, act *ap.Activity) error {
 	target := act.ObjectIRI
 	var announced *store.Object
+	var announcedObj *ap.Object
 	if act.Type == "Announce" && hostOf(target) != p.urls.Host() {
 		o, err := p.objectFromOrigin(ctx, act)
 		if err != nil {
 			return err
 		}
+		announcedObj = o
 		if announced, err = p.record(ctx, o, hostOf(o.ID)); err != nil {
 			return err
 		}
@@ -343,6 +380,9 @@ func (p *Processor) applyReaction(ctx context.Context, e *store.JournalEntry, ac
 		if announced != nil {
 			if _, err := t.Object(announced.IRI); errors.Is(err, store.ErrNotFound) {
 				if _, err := t.PutObject(announced); err != nil {
+					return err
+				}
+				if err := p.hookObject(ctx, t, announced, announcedObj); err != nil {
 					return err
 				}
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	tocsin "github.com/tocsin-network/tocsin"
@@ -245,22 +246,47 @@ func (o *Outbox) buildObject(acct *store.Account, iri string, in NoteInput, publ
 
 // Publish creates an object as acct and federates its Create.
 func (o *Outbox) Publish(ctx context.Context, acct *store.Account, in NoteInput) (*store.Object, error) {
-	named, err := o.resolveNamed(ctx, in.Audience)
+	iri := o.urls.Object(acct.Username, o.db.NewID())
+	to, cc := o.addressing(acct, in.Audience)
+	now := o.now().UTC().Truncate(time.Second)
+	return o.PublishObject(ctx, acct, o.buildObject(acct, iri, in, now, to, cc), in.Audience, nil)
+}
+
+// Addressing returns the to and cc of an audience for acct's objects.
+func (o *Outbox) Addressing(acct *store.Account, aud Audience) (to, cc []string) {
+	return o.addressing(acct, aud)
+}
+
+// PublishObject stores a prepared object (its "id" minted by
+// URLs.Object, its to/cc from Addressing) and federates its Create to the
+// audience, in one transaction together with whatever also does (the
+// caller's own records, e.g. the structured alert). federate=false (TLP:RED)
+// is done by passing a zero Audience: nothing is delivered.
+func (o *Outbox) PublishObject(ctx context.Context, acct *store.Account, obj map[string]any, aud Audience, also func(*store.Tx, *store.Object) error) (*store.Object, error) {
+	named, err := o.resolveNamed(ctx, aud)
 	if err != nil {
 		return nil, &tocsin.Error{Code: tocsin.EUNAVAILABLE, Message: err.Error(), Err: err}
 	}
+	iri, _ := obj["id"].(string)
+	typ, _ := obj["type"].(string)
+	if iri == "" || typ == "" {
+		return nil, fmt.Errorf("publish: object needs an id and a type")
+	}
 	now := o.now().UTC().Truncate(time.Second)
-	id := o.db.NewID()
-	iri := o.urls.Object(acct.Username, id)
-	to, cc := o.addressing(acct, in.Audience)
-	obj := o.buildObject(acct, iri, in, now, to, cc)
+	if _, ok := obj["published"]; !ok {
+		obj["published"] = now.Format(time.RFC3339)
+	}
+	to, _ := obj["to"].([]string)
+	cc, _ := obj["cc"].([]string)
 	raw, err := ap.Marshal(obj)
 	if err != nil {
 		return nil, err
 	}
+	inReplyTo, _ := obj["inReplyTo"].(string)
+	seq := iri[strings.LastIndexByte(iri, '/')+1:]
 	rec := &store.Object{
-		IRI: iri, Seq: id, Type: obj["type"].(string), AttributedTo: o.urls.Actor(acct.Username), Local: true,
-		AccountID: acct.ID, InReplyTo: in.InReplyTo, Public: in.Audience.Public, Raw: raw,
+		IRI: iri, Seq: seq, Type: typ, AttributedTo: o.urls.Actor(acct.Username), Local: true,
+		AccountID: acct.ID, InReplyTo: inReplyTo, Public: aud.Public, Raw: raw,
 		Published: now, Moderation: store.ModVisible,
 	}
 	actID := iri + "/activity"
@@ -268,12 +294,17 @@ func (o *Outbox) Publish(ctx context.Context, acct *store.Account, in NoteInput)
 		if _, err := t.PutObject(rec); err != nil {
 			return err
 		}
-		inboxes, err := o.inboxes(ctx, t, acct, in.Audience, named)
+		if also != nil {
+			if err := also(t, rec); err != nil {
+				return err
+			}
+		}
+		inboxes, err := o.inboxes(ctx, t, acct, aud, named)
 		if err != nil {
 			return err
 		}
 		create := ap.NewCreate(actID, o.urls.Actor(acct.Username), obj, to, cc, now)
-		return o.send(ctx, t, acct, actID, create, inboxes, in.Audience.Public, true)
+		return o.send(ctx, t, acct, actID, create, inboxes, aud.Public, true)
 	})
 	if err != nil {
 		return nil, err
@@ -289,25 +320,42 @@ func (o *Outbox) Update(ctx context.Context, acct *store.Account, iri string, in
 	if err != nil {
 		return nil, err
 	}
-	named, err := o.resolveNamed(ctx, in.Audience)
+	to, cc := o.addressing(acct, in.Audience)
+	return o.UpdateObject(ctx, acct, o.buildObject(acct, iri, in, prev.Published, to, cc), in.Audience, nil)
+}
+
+// UpdateObject replaces a local object with obj (same "id") and federates
+// an Update to aud, in one transaction with also.
+func (o *Outbox) UpdateObject(ctx context.Context, acct *store.Account, obj map[string]any, aud Audience, also func(*store.Tx, *store.Object) error) (*store.Object, error) {
+	iri, _ := obj["id"].(string)
+	prev, err := o.ownObject(ctx, acct, iri)
+	if err != nil {
+		return nil, err
+	}
+	named, err := o.resolveNamed(ctx, aud)
 	if err != nil {
 		return nil, &tocsin.Error{Code: tocsin.EUNAVAILABLE, Message: err.Error(), Err: err}
 	}
 	now := o.now().UTC().Truncate(time.Second)
-	to, cc := o.addressing(acct, in.Audience)
-	obj := o.buildObject(acct, iri, in, prev.Published, to, cc)
 	obj["updated"] = now.Format(time.RFC3339)
+	to, _ := obj["to"].([]string)
+	cc, _ := obj["cc"].([]string)
 	raw, err := ap.Marshal(obj)
 	if err != nil {
 		return nil, err
 	}
 	rec := *prev
-	rec.Raw, rec.Updated, rec.Public = raw, now, in.Audience.Public
+	rec.Raw, rec.Updated, rec.Public = raw, now, aud.Public
 	err = o.db.Update(ctx, func(t *store.Tx) error {
 		if _, err := t.PutObject(&rec); err != nil {
 			return err
 		}
-		inboxes, err := o.inboxes(ctx, t, acct, in.Audience, named)
+		if also != nil {
+			if err := also(t, &rec); err != nil {
+				return err
+			}
+		}
+		inboxes, err := o.inboxes(ctx, t, acct, aud, named)
 		if err != nil {
 			return err
 		}
@@ -324,6 +372,12 @@ func (o *Outbox) Update(ctx context.Context, acct *store.Account, iri string, in
 // Delete replaces a local object with a Tombstone (served with 410) and
 // federates a Delete to everyone who may hold it.
 func (o *Outbox) Delete(ctx context.Context, acct *store.Account, iri string, aud Audience) error {
+	return o.DeleteObject(ctx, acct, iri, aud, nil)
+}
+
+// DeleteObject is Delete with the caller's own changes in the same
+// transaction.
+func (o *Outbox) DeleteObject(ctx context.Context, acct *store.Account, iri string, aud Audience, also func(*store.Tx, *store.Object) error) error {
 	prev, err := o.ownObject(ctx, acct, iri)
 	if err != nil {
 		return err
@@ -344,6 +398,11 @@ func (o *Outbox) Delete(ctx context.Context, acct *store.Account, iri string, au
 	err = o.db.Update(ctx, func(t *store.Tx) error {
 		if _, err := t.PutObject(&rec); err != nil {
 			return err
+		}
+		if also != nil {
+			if err := also(t, &rec); err != nil {
+				return err
+			}
 		}
 		inboxes, err := o.inboxes(ctx, t, acct, aud, named)
 		if err != nil {

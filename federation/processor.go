@@ -34,6 +34,17 @@ type Processor struct {
 	// OnApplied, when set, is called after an activity's effects commit
 	// (timelines and streaming hook in here).
 	OnApplied func(ctx context.Context, doc *ap.Document)
+	// Hook, when set, keeps domain records of inbound objects (structured
+	// alerts, notes) in the transaction that stores them.
+	Hook ObjectHook
+}
+
+// ObjectHook is told about inbound objects inside the transaction that
+// stores them, so a domain record and its object commit together. An error
+// with code EINVALID refuses the activity for good.
+type ObjectHook interface {
+	InboundObject(ctx context.Context, t *store.Tx, rec *store.Object, o *ap.Object) error
+	InboundDelete(ctx context.Context, t *store.Tx, rec *store.Object) error
 }
 
 type retryState struct {
