@@ -49,7 +49,12 @@ func (a *Alert) countriesText() string {
 // left out when the alert does not expire.
 func (a *Alert) StatusLine() string {
 	parts := []string{a.TLP.Label(), "Status: " + string(a.Status)}
-	if !a.Expires.IsZero() {
+	switch {
+	case a.Expires.IsZero():
+	case a.Expired(time.Now()):
+		// Rendered again by the expiry scheduler once the time has passed.
+		parts = append(parts, "Expired "+expiryText(a.Expires))
+	default:
 		parts = append(parts, "Expires "+expiryText(a.Expires))
 	}
 	return strings.Join(parts, " · ")

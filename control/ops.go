@@ -17,6 +17,7 @@ import (
 	tocsin "github.com/tocsin-network/tocsin"
 	"github.com/tocsin-network/tocsin/account"
 	"github.com/tocsin-network/tocsin/federation"
+	"github.com/tocsin-network/tocsin/publish"
 	"github.com/tocsin-network/tocsin/store"
 )
 
@@ -56,7 +57,11 @@ type Ops struct {
 	// DefaultOrg is the organisation account that peers when --as is not
 	// given (config instance.contact_account).
 	DefaultOrg string
-	Log        *slog.Logger
+	// Publish is the publishing service; Languages the instance's, first is
+	// the default of new alerts and notes.
+	Publish   *publish.Service
+	Languages []string
+	Log       *slog.Logger
 	// Server is true when Ops runs inside the serving process.
 	Server bool
 }
@@ -113,6 +118,9 @@ type BackupResult struct {
 
 // Do runs one operation with JSON arguments and returns its result.
 func (o *Ops) Do(ctx context.Context, op string, args json.RawMessage) (any, error) {
+	if res, ok, err := o.doAlerts(ctx, op, args); ok {
+		return res, err
+	}
 	switch op {
 	case OpPing:
 		return map[string]bool{"server": o.Server}, nil

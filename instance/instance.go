@@ -26,6 +26,7 @@ import (
 	"github.com/tocsin-network/tocsin/federation"
 	"github.com/tocsin-network/tocsin/federation/signature"
 	"github.com/tocsin-network/tocsin/handlers"
+	"github.com/tocsin-network/tocsin/publish"
 	"github.com/tocsin-network/tocsin/store"
 )
 
@@ -47,6 +48,7 @@ type Instance struct {
 	Accounts    *account.Service
 	InstanceKey *store.InstanceKey
 	Federation  *federation.Federation
+	Publish     *publish.Service
 	Log         *slog.Logger
 	HTTP        *handlers.Server
 	Ops         *control.Ops
@@ -103,6 +105,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Instance, err
 		db.Close()
 		return nil, err
 	}
+	pub := publish.New(db, fed, log)
 	in := &Instance{
 		Config:      cfg,
 		DB:          db,
@@ -110,7 +113,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Instance, err
 		InstanceKey: key,
 		Federation:  fed,
 		Log:         log,
-		Ops:         &control.Ops{Accounts: accounts, DB: db, Federation: fed, DefaultOrg: cfg.Instance.ContactAccount, Log: log},
+		Publish:     pub,
+		Ops: &control.Ops{Accounts: accounts, DB: db, Federation: fed, DefaultOrg: cfg.Instance.ContactAccount,
+			Publish: pub, Languages: cfg.Instance.Languages, Log: log},
 	}
 	in.HTTP = handlers.New(handlers.Deps{
 		Config:      cfg,
@@ -186,7 +191,14 @@ func (in *Instance) Serve(ctx context.Context, ln net.Listener) error {
 	workDone := make(chan struct{})
 	go func() {
 		defer close(workDone)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in.Publish.RunExpiry(workCtx, time.Minute)
+		}()
 		in.Federation.Run(workCtx)
+		wg.Wait()
 	}()
 
 	errc := make(chan error, 2)

@@ -37,6 +37,16 @@ var migrations = []migration{
 		bucketDeliveries, bucketDeliveriesDue, bucketDeliveryBodies, bucketDeliveryRefs,
 		bucketDeliveriesDead, bucketPeerHealth,
 	)},
+	{Version: 4, Name: "create alert and note buckets with their listing indexes", Up: createBuckets(
+		bucketAlerts, bucketAlertsBySeq, bucketAlertsByCountry, bucketAlertsByCategory,
+		bucketAlertsBySeverity, bucketAlertsByStatus, bucketAlertsByTLP,
+		bucketAlertsByModeration, bucketAlertsByOrigin, bucketAlertsByExpiry,
+		bucketNotes, bucketNotesBySeq, bucketNotesByCountry, bucketNotesByTopic,
+		bucketNotesByModeration, bucketNotesByOrigin, bucketListingCounts,
+	)},
+	{Version: 5, Name: "create OAuth buckets: apps, codes, tokens, refresh tokens, tokens by account", Up: createBuckets(
+		bucketOAuthApps, bucketOAuthCodes, bucketOAuthTokens, bucketOAuthRefreshTokens, bucketOAuthTokensByAccount,
+	)},
 }
 
 // latestSchemaVersion is the schema version this binary writes.

@@ -56,6 +56,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = env.peer(ctx, args[1:])
 	case "status":
 		err = env.status(ctx, args[1:])
+	case "alert":
+		err = env.alert(ctx, args[1:])
+	case "note":
+		err = env.note(ctx, args[1:])
+	case "circle":
+		err = env.circle(ctx, args[1:])
 	case "backup":
 		err = env.backup(ctx, args[1:])
 	case "restore":
@@ -121,6 +127,15 @@ Usage:
   tocsin peer add HANDLE|URL [--as ORG]   peer with another network's organisation
   tocsin peer list [--json]               peers, follow states, delivery health
   tocsin peer remove HANDLE|URL [--as ORG]
+  tocsin alert create --as ORG --title T --body B --severity S --category C --country CC --tlp LEVEL
+                      [--expires RFC3339] [--circle NAME] [--recipient ACTOR] [--source URL] [--by PERSON]
+                      prints the new alert's ActivityPub id
+  tocsin alert update ID [same flags] | resolve ID | retract ID | get ID
+  tocsin alert list [--json] [--country CC] [--category C] [--severity S] [--status S] [--tlp L]
+                    [--origin local|peer] [--since T] [--until T] [--limit N] [--max-id CURSOR]
+  tocsin note create --as ORG --title T --body B [--summary S] [--topic T] [--country CC]
+  tocsin note list
+  tocsin circle set NAME --member HANDLE... | circle list | circle delete NAME
   tocsin status [--json]   is the server running, how much inbound and outbound work waits
   tocsin backup FILE       a consistent copy of the database, with the server running or not
   tocsin restore FILE      replace the database with a backup (server stopped)

@@ -172,11 +172,12 @@ func (r *reader) source(o *ap.Object) string {
 		r.fail("body", "is required: a Tocsin object carries its Markdown in source.content (mediaType %s)", Markdown)
 		return ""
 	}
-	mt, _, _ := mime.ParseMediaType(fmt.Sprint(src["mediaType"]))
+	given, _ := src["mediaType"].(string)
+	mt, _, _ := mime.ParseMediaType(given)
 	content, isString := src["content"].(string)
 	switch {
 	case mt != Markdown:
-		r.fail("body", "source.mediaType must be %s, is %v", Markdown, src["mediaType"])
+		r.fail("body", "source.mediaType must be %s, is %q", Markdown, given)
 	case !isString:
 		r.fail("body", "source.content must be a string")
 	}
