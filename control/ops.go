@@ -17,6 +17,7 @@ import (
 	tocsin "github.com/tocsin-network/tocsin"
 	"github.com/tocsin-network/tocsin/account"
 	"github.com/tocsin-network/tocsin/federation"
+	"github.com/tocsin-network/tocsin/moderation"
 	"github.com/tocsin-network/tocsin/publish"
 	"github.com/tocsin-network/tocsin/store"
 )
@@ -59,9 +60,10 @@ type Ops struct {
 	DefaultOrg string
 	// Publish is the publishing service; Languages the instance's, first is
 	// the default of new alerts and notes.
-	Publish   *publish.Service
-	Languages []string
-	Log       *slog.Logger
+	Publish    *publish.Service
+	Moderation *moderation.Service
+	Languages  []string
+	Log        *slog.Logger
 	// Server is true when Ops runs inside the serving process.
 	Server bool
 }
@@ -103,10 +105,12 @@ type BackupArgs struct {
 }
 
 // PeerArgs names a peer (a handle, actor URL or server address) and the
-// local organisation that peers with it ("" = the default).
+// local organisation that peers with it ("" = the default). Trust, when
+// set, is the trust level given to the peer's domain at once.
 type PeerArgs struct {
-	Ref string `json:"ref"`
-	As  string `json:"as,omitempty"`
+	Ref   string `json:"ref"`
+	As    string `json:"as,omitempty"`
+	Trust string `json:"trust,omitempty"`
 }
 
 // BackupResult reports a finished backup.
@@ -118,7 +122,18 @@ type BackupResult struct {
 
 // Do runs one operation with JSON arguments and returns its result.
 func (o *Ops) Do(ctx context.Context, op string, args json.RawMessage) (any, error) {
+	res, err := o.do(ctx, op, args)
+	if err == nil {
+		o.audit(ctx, op, args)
+	}
+	return res, err
+}
+
+func (o *Ops) do(ctx context.Context, op string, args json.RawMessage) (any, error) {
 	if res, ok, err := o.doAlerts(ctx, op, args); ok {
+		return res, err
+	}
+	if res, ok, err := o.doModeration(ctx, op, args); ok {
 		return res, err
 	}
 	switch op {
@@ -208,7 +223,12 @@ func (o *Ops) Do(ctx context.Context, op string, args json.RawMessage) (any, err
 		if op == OpPeerRemove {
 			return in, o.Federation.RemovePeer(ctx, org, in.Ref)
 		}
-		return o.Federation.AddPeer(ctx, org, in.Ref)
+		peer, err := o.Federation.AddPeer(ctx, org, in.Ref)
+		if err != nil || in.Trust == "" {
+			return peer, err
+		}
+		_, err = o.Moderation.SetDomainTrust(ctx, "cli", peer.Host, in.Trust, "peer", "")
+		return peer, err
 	case OpPeerList:
 		return o.Federation.Peers(ctx)
 	case OpBackup:

@@ -196,6 +196,10 @@ func (p *Processor) applyCreate(ctx context.Context, e *store.JournalEntry, act 
 	if err != nil {
 		return err
 	}
+	if rec.Moderation == store.ModRejected {
+		// A blocked actor: nothing of theirs is stored.
+		return p.skip(ctx, e)
+	}
 	return p.commit(ctx, e, func(t *store.Tx) error {
 		if prev, err := t.Object(rec.IRI); err == nil && !prev.Deleted.IsZero() {
 			return nil // deleted before its Create arrived: stay deleted

@@ -44,7 +44,11 @@ type Federation struct {
 	Verifier  *signature.Verifier
 	log       *slog.Logger
 	allowHTTP bool
+	policy    Policy
 }
+
+// Policy returns the federation policy in force.
+func (f *Federation) Policy() Policy { return f.policy }
 
 // New wires the federation core. instanceKey signs fetches as the instance
 // actor.
@@ -65,7 +69,7 @@ func New(db *store.DB, urls URLs, instanceKey *rsa.PrivateKey, opts Options) (*F
 	if err != nil {
 		return nil, fmt.Errorf("federation client: %w", err)
 	}
-	f := &Federation{DB: db, URLs: urls, Fetch: client, log: log, allowHTTP: opts.AllowHTTP}
+	f := &Federation{DB: db, URLs: urls, Fetch: client, log: log, allowHTTP: opts.AllowHTTP, policy: policy}
 	f.Remote = NewRemote(db, client, log)
 	f.Verifier = &signature.Verifier{Keys: f.Remote, Window: opts.SignatureWindow}
 	f.Deliverer = delivery.New(db, poster{client}, &accountKeys{db: db, urls: urls, instance: instanceKey}, delivery.Options{

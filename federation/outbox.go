@@ -105,6 +105,11 @@ func (o *Outbox) send(ctx context.Context, t *store.Tx, acct *store.Account, iri
 			return err
 		}
 	}
+	return o.enqueue(ctx, t, acct.ID, iri, body, inboxes)
+}
+
+// enqueue queues body to the inboxes the policy allows, skipping our own.
+func (o *Outbox) enqueue(ctx context.Context, t *store.Tx, signerID, iri string, body []byte, inboxes []string) error {
 	var targets []string
 	for _, inbox := range inboxes {
 		h := hostOf(inbox)
@@ -120,10 +125,38 @@ func (o *Outbox) send(ctx context.Context, t *store.Tx, acct *store.Account, iri
 	if len(targets) == 0 {
 		return nil
 	}
-	_, err = t.EnqueueDeliveries(store.DeliveryBatch{
-		Body: body, SignerID: acct.ID, ActivityID: iri, Inboxes: targets,
+	_, err := t.EnqueueDeliveries(store.DeliveryBatch{
+		Body: body, SignerID: signerID, ActivityID: iri, Inboxes: targets,
 	})
 	return err
+}
+
+// Flag sends a report to the server of the reported account, from the
+// instance actor (so the reporting member stays anonymous, as Mastodon
+// does). objects lists the reported account first, then its posts.
+func (o *Outbox) Flag(ctx context.Context, objects []string, comment string) (string, error) {
+	if len(objects) == 0 {
+		return "", tocsin.Errorf(tocsin.EINVALID, "a report names at least the reported account")
+	}
+	target, err := o.remote.Actor(ctx, objects[0], false)
+	if err != nil {
+		return "", &tocsin.Error{Code: tocsin.EUNAVAILABLE, Message: "cannot reach " + objects[0], Err: err}
+	}
+	inbox := target.SharedInbox
+	if inbox == "" {
+		inbox = target.Inbox
+	}
+	id := o.urls.InstanceActor() + "/flags/" + o.db.NewID()
+	body, err := ap.Marshal(ap.NewFlag(id, o.urls.InstanceActor(), objects, comment, []string{target.IRI}))
+	if err != nil {
+		return "", err
+	}
+	err = o.db.Update(ctx, func(t *store.Tx) error { return o.enqueue(ctx, t, "instance", id, body, []string{inbox}) })
+	if err != nil {
+		return "", err
+	}
+	o.done()
+	return id, nil
 }
 
 func (o *Outbox) done() {

@@ -26,6 +26,7 @@ import (
 	"github.com/tocsin-network/tocsin/federation"
 	"github.com/tocsin-network/tocsin/federation/signature"
 	"github.com/tocsin-network/tocsin/handlers"
+	"github.com/tocsin-network/tocsin/moderation"
 	"github.com/tocsin-network/tocsin/publish"
 	"github.com/tocsin-network/tocsin/store"
 )
@@ -49,6 +50,7 @@ type Instance struct {
 	InstanceKey *store.InstanceKey
 	Federation  *federation.Federation
 	Publish     *publish.Service
+	Moderation  *moderation.Service
 	Log         *slog.Logger
 	HTTP        *handlers.Server
 	Ops         *control.Ops
@@ -91,7 +93,9 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Instance, err
 		db.Close()
 		return nil, fmt.Errorf("instance key: %w", err)
 	}
+	mod := moderation.New(db, cfg.Federation.Mode, cfg.Domain, log)
 	fed, err := federation.New(db, federation.URLs{Base: cfg.BaseURL()}, privKey, federation.Options{
+		Policy:          mod,
 		AllowPrivate:    cfg.AllowPrivateAddresses,
 		AllowHTTP:       cfg.AllowHTTP,
 		FetchTimeout:    cfg.Federation.FetchTimeout,
@@ -105,6 +109,18 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Instance, err
 		db.Close()
 		return nil, err
 	}
+	mod.OnBlock = fed.RemoveDomain
+	mod.Hooks = moderation.Hooks{
+		Forward: fed.Outbox.Flag,
+		SuspendLocal: func(ctx context.Context, actor string) error {
+			name, ok := fed.URLs.LocalUsername(actor)
+			if !ok {
+				return fmt.Errorf("%s is not a local account", actor)
+			}
+			_, err := accounts.SetDisabled(ctx, name, true)
+			return err
+		},
+	}
 	pub := publish.New(db, fed, log)
 	in := &Instance{
 		Config:      cfg,
@@ -114,7 +130,8 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Instance, err
 		Federation:  fed,
 		Log:         log,
 		Publish:     pub,
-		Ops: &control.Ops{Accounts: accounts, DB: db, Federation: fed, DefaultOrg: cfg.Instance.ContactAccount,
+		Moderation:  mod,
+		Ops: &control.Ops{Moderation: mod, Accounts: accounts, DB: db, Federation: fed, DefaultOrg: cfg.Instance.ContactAccount,
 			Publish: pub, Languages: cfg.Instance.Languages, Log: log},
 	}
 	in.HTTP = handlers.New(handlers.Deps{

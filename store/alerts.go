@@ -7,53 +7,60 @@ package store
 // Buckets (created by migration 4):
 //
 //	alerts                key: IRI   value: JSON AlertRecord
-//	alerts_by_seq         key: Seq (ULID, 26 chars)   value: summary (below)
+//	alerts_by_seq         key: Seq (ULID, 26 chars)   value: summary + IRI
 //	                      order: arrival; listings walk it backwards
-//	alerts_by_country     key: country code    + 0x00 + Seq   value: empty
-//	alerts_by_category    key: category slug   + 0x00 + Seq   value: empty
-//	alerts_by_severity    key: severity slug   + 0x00 + Seq   value: empty
-//	alerts_by_status      key: status slug     + 0x00 + Seq   value: empty
+//	alerts_by_country     key: country code     + 0x00 + Seq   value: summary
+//	alerts_by_category    key: category slug    + 0x00 + Seq   value: summary
+//	alerts_by_severity    key: severity slug    + 0x00 + Seq   value: summary
+//	alerts_by_status      key: status slug      + 0x00 + Seq   value: summary
 //	alerts_by_tlp         key: TLP name ("AMBER+STRICT") + 0x00 + Seq
-//	alerts_by_moderation  key: moderation state + 0x00 + Seq  value: empty
-//	alerts_by_origin      key: "local" or "peer" + 0x00 + Seq value: empty
+//	                                                           value: summary
+//	alerts_by_moderation  key: moderation state + 0x00 + Seq   value: summary
+//	alerts_by_origin      key: "local" or "peer" + 0x00 + Seq  value: summary
 //	alerts_by_expiry      key: 8-byte big-endian Expires (unix seconds, sign
-//	                      bit flipped so that negative times sort first) + IRI
+//	                      bit flipped so that earlier always sorts first) + IRI
 //	                      value: empty; only alerts that are active or
 //	                      updated, have an expiry and no ExpiredAt yet
 //	notes                 key: IRI   value: JSON NoteRecord
-//	notes_by_seq          key: Seq   value: summary
-//	notes_by_country      key: country code + 0x00 + Seq        value: empty
-//	notes_by_topic        key: lower-cased topic + 0x00 + Seq   value: empty
-//	notes_by_moderation   key: moderation state + 0x00 + Seq    value: empty
-//	notes_by_origin       key: "local" or "peer" + 0x00 + Seq   value: empty
+//	notes_by_seq          key: Seq   value: summary + IRI
+//	notes_by_country      key: country code + 0x00 + Seq       value: summary
+//	notes_by_topic        key: lower-cased topic + 0x00 + Seq  value: summary
+//	notes_by_moderation   key: moderation state + 0x00 + Seq   value: summary
+//	notes_by_origin       key: "local" or "peer" + 0x00 + Seq  value: summary
 //	listing_counts        key: index bucket name + 0x00 + value, or the name
 //	                      of a *_by_seq bucket
 //	                      value: 8-byte big-endian number of its entries
+//	listing_codes         key: index bucket name + 0x00 + value
+//	                      value: uvarint code of the value in that field
+//	                      key: index bucket name   value: uvarint last code
+//	                      given (codes start at 1, are never reused)
 //
 // Each posting list (the keys of one index value) is in Seq order, so the
 // records with a given value are a backwards range scan, newest first.
 //
-// A summary holds what a filter looks at, so a listing never decodes a
-// record it does not return:
+// A summary holds, in a few dozen bytes, everything a filter looks at, so a
+// listing checks a candidate without another lookup and decodes only the
+// records it returns:
 //
 //	byte 0     format (1)
 //	byte 1     flags: bit 0 set when Published is set
 //	bytes 2-9  Published, unix nanoseconds (clamped to years 1678-2262), big-endian
-//	uvarint length + IRI
-//	per indexed field, in the order of the bucket list above: uvarint number
-//	of values, then uvarint length + value for each
+//	per indexed field, in the order of the index buckets above: uvarint
+//	number of values, then the uvarint code (listing_codes) of each
 //
 // Invariants, kept by the Put and Delete methods in the transaction that
-// writes the record: every record has exactly one *_by_seq entry, whose
-// summary is computed from the record; every index holds exactly the entries
-// its record's summary lists; every count in listing_counts equals the
-// number of entries it counts. Indexed values never contain a NUL byte.
+// writes the record: every record has exactly one *_by_seq entry; every
+// index holds exactly one entry per value of its field in the record; the
+// *_by_seq entry and every index entry of a record hold the summary computed
+// from the record; every count in listing_counts equals the number of
+// entries it counts. Indexed values never contain a NUL byte.
 //
-// Listing plan: each filtered field could drive the scan; the driver is the
-// one whose posting lists (a union when the filter names several values) are
-// shortest by listing_counts, or the *_by_seq walk when no index is a few
-// times shorter than the whole family. Every candidate's summary is checked
-// against the whole filter; only the page returned is decoded.
+// Listing plan: the filter's values are translated to codes (a value never
+// stored matches nothing); the scan is driven by the filtered field whose
+// posting lists (merged, when the filter names several values) are shortest
+// by listing_counts, or by the *_by_seq walk when none is shorter. Each
+// candidate's summary is checked against the whole filter; only the page
+// returned is decoded.
 
 import (
 	"bytes"
@@ -93,6 +100,7 @@ var (
 	bucketNotesByModeration  = []byte("notes_by_moderation")
 	bucketNotesByOrigin      = []byte("notes_by_origin")
 	bucketListingCounts      = []byte("listing_counts")
+	bucketListingCodes       = []byte("listing_codes")
 )
 
 // Origin filter values and the values of the origin indexes.
@@ -252,11 +260,10 @@ func (t *Tx) PutAlert(r *AlertRecord) (created bool, err error) {
 	if r.Moderation == "" {
 		r.Moderation = ModVisible
 	}
-	prev, err := t.Alert(r.IRI)
 	var old *entry
+	prev, err := t.Alert(r.IRI)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		prev = nil
 	case err != nil:
 		return false, err
 	default:
@@ -333,7 +340,10 @@ func (t *Tx) PutNote(r *NoteRecord) (created bool, err error) {
 		return false, err
 	}
 	stamp := func(seq string) { r.Seq, r.Note.ID, r.StoredAt = seq, seq, time.Now().UTC() }
-	return old == nil, t.putRecord(&noteFamily, old, noteEntry(r), stamp, r)
+	if err := t.putRecord(&noteFamily, old, noteEntry(r), stamp, r); err != nil {
+		return false, err
+	}
+	return old == nil, nil
 }
 
 // Note returns the note with the given IRI, or an error wrapping
@@ -557,14 +567,25 @@ func (t *Tx) putRecord(fam *family, old, next *entry, stamp func(seq string), re
 		return fmt.Errorf("%s %s: encode: %w", fam.what, next.iri, err)
 	}
 
+	codes, err := bucket(t.tx, bucketListingCodes)
+	if err != nil {
+		return err
+	}
 	counts, err := bucket(t.tx, bucketListingCounts)
 	if err != nil {
 		return err
 	}
-	if old == nil {
-		if err := addCount(counts, fam.bySeq, 1); err != nil {
+	sum, err := summarize(codes, fam, next, true)
+	if err != nil {
+		return err
+	}
+	var oldSum []byte
+	if old != nil {
+		if oldSum, err = summarize(codes, fam, old, true); err != nil {
 			return err
 		}
+	} else if err := addCount(counts, fam.bySeq, 1); err != nil {
+		return err
 	}
 	for i, name := range fam.fields {
 		var was []string
@@ -583,17 +604,20 @@ func (t *Tx) putRecord(fam *family, old, next *entry, stamp func(seq string), re
 			}
 		}
 		for _, v := range next.fields[i] {
-			if !slices.Contains(was, v) {
-				if err := ib.Put(postingKey(v, next.seq), nil); err != nil {
+			isNew := !slices.Contains(was, v)
+			if isNew {
+				if err := addCount(counts, countKey(name, v), 1); err != nil {
 					return err
 				}
-				if err := addCount(counts, countKey(name, v), 1); err != nil {
+			}
+			if isNew || !bytes.Equal(sum, oldSum) {
+				if err := ib.Put(postingKey(v, next.seq), sum); err != nil {
 					return err
 				}
 			}
 		}
 	}
-	if err := seqB.Put([]byte(next.seq), encodeSummary(next)); err != nil {
+	if err := seqB.Put([]byte(next.seq), append(sum, next.iri...)); err != nil {
 		return err
 	}
 	b, err := bucket(t.tx, fam.records)
@@ -651,6 +675,7 @@ func postingKey(v, seq string) []byte {
 	return append(k, seq...)
 }
 
+// countKey is the listing_counts and listing_codes key of one index value.
 func countKey(index []byte, v string) []byte {
 	k := make([]byte, 0, len(index)+1+len(v))
 	k = append(k, index...)
@@ -676,34 +701,47 @@ func readCount(counts *bolt.Bucket, key []byte) int64 {
 	return int64(binary.BigEndian.Uint64(v))
 }
 
+// codeOf returns the code of value v of the field indexed in bucket index,
+// or 0 when it has none and assign is false. Codes are given in turn from 1
+// and never reused or changed.
+func codeOf(codes *bolt.Bucket, index []byte, v string, assign bool) (uint64, error) {
+	key := countKey(index, v)
+	if c, n := binary.Uvarint(codes.Get(key)); n > 0 {
+		return c, nil
+	}
+	if !assign {
+		return 0, nil
+	}
+	last, _ := binary.Uvarint(codes.Get(index))
+	c := binary.AppendUvarint(nil, last+1)
+	if err := codes.Put(index, c); err != nil {
+		return 0, err
+	}
+	return last + 1, codes.Put(key, c)
+}
+
 const summaryFormat = 1
 
-func encodeSummary(e *entry) []byte {
-	n := 10 + binary.MaxVarintLen32 + len(e.iri)
-	for _, vals := range e.fields {
-		n += binary.MaxVarintLen32
-		for _, v := range vals {
-			n += binary.MaxVarintLen32 + len(v)
-		}
-	}
-	out := make([]byte, 10, n)
+// summarize encodes e's summary (without the IRI), giving codes to values
+// seen for the first time when assign is set.
+func summarize(codes *bolt.Bucket, fam *family, e *entry, assign bool) ([]byte, error) {
+	out := make([]byte, 10, 16+2*len(e.fields)+len(e.iri))
 	out[0] = summaryFormat
 	if !e.published.IsZero() {
 		out[1] = 1
 		binary.BigEndian.PutUint64(out[2:], uint64(unixNanos(e.published)))
 	}
-	out = appendString(out, e.iri)
-	for _, vals := range e.fields {
+	for i, vals := range e.fields {
 		out = binary.AppendUvarint(out, uint64(len(vals)))
 		for _, v := range vals {
-			out = appendString(out, v)
+			c, err := codeOf(codes, fam.fields[i], v, assign)
+			if err != nil {
+				return nil, err
+			}
+			out = binary.AppendUvarint(out, c)
 		}
 	}
-	return out
-}
-
-func appendString(b []byte, s string) []byte {
-	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+	return out, nil
 }
 
 // unixNanos is t in unix nanoseconds, clamped to the int64 range.
@@ -719,20 +757,11 @@ func unixNanos(t time.Time) int64 {
 
 var errSummary = errors.New("summary damaged")
 
-// readString reads a length-prefixed string from b at off, without copying.
-func readString(b []byte, off int) ([]byte, int, error) {
-	n, w := binary.Uvarint(b[off:])
-	if w <= 0 || uint64(len(b)-off-w) < n {
-		return nil, 0, errSummary
-	}
-	off += w
-	return b[off : off+int(n)], off + int(n), nil
-}
-
 // listQuery is a filter in the form the listing engine runs, the same for
 // every family.
 type listQuery struct {
 	sets         [][]string // per family field: the values that match; nil matches any
+	codes        [][]uint64 // sets in codes (listing_codes), set by list
 	since, until int64      // unix nanoseconds
 	hasSince     bool
 	hasUntil     bool
@@ -804,58 +833,44 @@ func originSet(origin string) ([]string, error) {
 	return nil, tocsin.Errorf(tocsin.EINVALID, "unknown origin %q: want %q, %q or none", origin, OriginLocal, OriginPeer)
 }
 
-// match reports whether the summary sum satisfies q, and returns the IRI it
-// names (bbolt memory: copy before the transaction ends).
-func (q *listQuery) match(sum []byte) (iri []byte, ok bool, err error) {
-	if len(sum) < 10 || sum[0] != summaryFormat {
-		return nil, false, errSummary
+// match reports whether the summary at the start of v satisfies q, and
+// returns the offset where the summary ends (in *_by_seq, the IRI follows).
+// q.codes must be set.
+func (q *listQuery) match(v []byte) (end int, ok bool, err error) {
+	if len(v) < 10 || v[0] != summaryFormat {
+		return 0, false, errSummary
 	}
 	if q.hasSince || q.hasUntil {
-		if sum[1]&1 == 0 {
-			return nil, false, nil
+		if v[1]&1 == 0 {
+			return 0, false, nil
 		}
-		p := int64(binary.BigEndian.Uint64(sum[2:10]))
+		p := int64(binary.BigEndian.Uint64(v[2:10]))
 		if (q.hasSince && p < q.since) || (q.hasUntil && p >= q.until) {
-			return nil, false, nil
+			return 0, false, nil
 		}
 	}
-	iri, off, err := readString(sum, 10)
-	if err != nil {
-		return nil, false, err
-	}
-	for _, set := range q.sets {
-		n, w := binary.Uvarint(sum[off:])
+	off := 10
+	for _, want := range q.codes {
+		n, w := binary.Uvarint(v[off:])
 		if w <= 0 {
-			return nil, false, errSummary
+			return 0, false, errSummary
 		}
 		off += w
-		found := set == nil
+		found := want == nil
 		for ; n > 0; n-- {
-			var v []byte
-			if v, off, err = readString(sum, off); err != nil {
-				return nil, false, err
+			c, w := binary.Uvarint(v[off:])
+			if w <= 0 {
+				return 0, false, errSummary
 			}
-			if !found {
-				for _, s := range set {
-					if string(v) == s {
-						found = true
-						break
-					}
-				}
-			}
+			off += w
+			found = found || slices.Contains(want, c)
 		}
 		if !found {
-			return nil, false, nil
+			return 0, false, nil
 		}
 	}
-	return iri, true, nil
+	return off, true, nil
 }
-
-// lookupCost is how many steps of the *_by_seq walk one index candidate
-// costs (an index step plus a summary lookup in *_by_seq), measured with
-// BenchmarkListAlerts100k: an index drives the scan only when its posting
-// lists are this many times shorter than the whole family.
-const lookupCost = 4
 
 // listPage runs q over fam and decodes the page it selects.
 func listPage[T any](t *Tx, fam *family, q listQuery) ([]*T, string, error) {
@@ -888,43 +903,57 @@ func (t *Tx) list(fam *family, q listQuery) (iris []string, next string, err err
 	if err != nil {
 		return nil, "", err
 	}
+	codes, err := bucket(t.tx, bucketListingCodes)
+	if err != nil {
+		return nil, "", err
+	}
 	counts, err := bucket(t.tx, bucketListingCounts)
 	if err != nil {
 		return nil, "", err
 	}
-	driver, best := -1, readCount(counts, fam.bySeq)
+	// Translate the filter to codes, and pick the shortest scan.
+	driver, shortest := -1, readCount(counts, fam.bySeq)
+	q.codes = make([][]uint64, len(q.sets))
 	for i, set := range q.sets {
 		if set == nil {
 			continue
 		}
 		var n int64
 		for _, v := range set {
-			n += readCount(counts, countKey(fam.fields[i], v))
+			c, err := codeOf(codes, fam.fields[i], v, false)
+			if err != nil {
+				return nil, "", err
+			}
+			if c != 0 {
+				q.codes[i] = append(q.codes[i], c)
+				n += readCount(counts, countKey(fam.fields[i], v))
+			}
 		}
-		if n*lookupCost < best {
-			driver, best = i, n*lookupCost
+		if q.codes[i] == nil {
+			return nil, "", nil // no record was ever stored with any of these values
+		}
+		if n < shortest {
+			driver, shortest = i, n
 		}
 	}
 
 	var lastSeq []byte
-	// visit checks one candidate; done reports a full page.
-	visit := func(seq, sum []byte) (done bool, err error) {
-		iri, ok, err := q.match(sum)
-		if err != nil {
-			return false, fmt.Errorf("%s %s: %w", fam.bySeq, seq, err)
-		}
-		if ok {
-			iris = append(iris, string(iri))
-			lastSeq = seq
-		}
-		return len(iris) == q.limit, nil
+	// take adds a matching record to the page and reports whether it is full.
+	take := func(seq, iri []byte) bool {
+		iris = append(iris, string(iri))
+		lastSeq = seq
+		return len(iris) == q.limit
 	}
 
 	if driver < 0 {
 		c := seqB.Cursor()
 		for k, v := seekBefore(c, []byte(q.maxSeq)); k != nil; k, v = c.Prev() {
-			if done, err := visit(k, v); err != nil || done {
-				return iris, string(lastSeq), err
+			end, ok, err := q.match(v)
+			if err != nil {
+				return nil, "", fmt.Errorf("%s %s: %w", fam.bySeq, k, err)
+			}
+			if ok && take(k, v[end:]) {
+				return iris, string(lastSeq), nil
 			}
 		}
 		return iris, "", nil
@@ -934,7 +963,7 @@ func (t *Tx) list(fam *family, q listQuery) (iris []string, next string, err err
 	if err != nil {
 		return nil, "", err
 	}
-	lists := make([]*posting, 0, len(q.sets[driver]))
+	var lists []*posting
 	for _, v := range q.sets[driver] {
 		if p := newPosting(ib, v, q.maxSeq); p.key != nil {
 			lists = append(lists, p)
@@ -942,9 +971,9 @@ func (t *Tx) list(fam *family, q listQuery) (iris []string, next string, err err
 	}
 	var prev []byte
 	for {
-		// Merge the posting lists, newest first; an alert in several of
+		// Merge the posting lists, newest first; a record in several of
 		// them (two of the countries asked for) comes up once per list, in
-		// a row, and is visited once.
+		// a row, and is checked once.
 		var top *posting
 		for _, p := range lists {
 			if p.key != nil && (top == nil || bytes.Compare(p.seq(), top.seq()) > 0) {
@@ -956,12 +985,20 @@ func (t *Tx) list(fam *family, q listQuery) (iris []string, next string, err err
 		}
 		if seq := top.seq(); !bytes.Equal(seq, prev) {
 			prev = seq
-			sum := seqB.Get(seq)
-			if sum == nil {
-				return nil, "", fmt.Errorf("%s names seq %s, missing from %s (index damaged)", fam.fields[driver], seq, fam.bySeq)
+			_, ok, err := q.match(top.value)
+			if err != nil {
+				return nil, "", fmt.Errorf("%s %q: %w", fam.fields[driver], top.key, err)
 			}
-			if done, err := visit(seq, sum); err != nil || done {
-				return iris, string(lastSeq), err
+			if ok {
+				// The posting's value is the summary; in *_by_seq the IRI
+				// follows it.
+				v := seqB.Get(seq)
+				if !bytes.HasPrefix(v, top.value) {
+					return nil, "", fmt.Errorf("%s %q disagrees with %s (index damaged)", fam.fields[driver], top.key, fam.bySeq)
+				}
+				if take(seq, v[len(top.value):]) {
+					return iris, string(lastSeq), nil
+				}
 			}
 		}
 		top.prev()
@@ -985,6 +1022,7 @@ type posting struct {
 	c      *bolt.Cursor
 	prefix []byte
 	key    []byte // current key; nil when done
+	value  []byte // current value: the record's summary
 }
 
 func newPosting(ib *bolt.Bucket, v, maxSeq string) *posting {
@@ -993,7 +1031,7 @@ func newPosting(ib *bolt.Bucket, v, maxSeq string) *posting {
 	if maxSeq == "" {
 		bound[len(bound)-1] = 1 // just past the whole list
 	}
-	p.key, _ = seekBefore(p.c, bound)
+	p.key, p.value = seekBefore(p.c, bound)
 	p.check()
 	return p
 }
@@ -1001,7 +1039,7 @@ func newPosting(ib *bolt.Bucket, v, maxSeq string) *posting {
 func (p *posting) seq() []byte { return p.key[len(p.prefix):] }
 
 func (p *posting) prev() {
-	p.key, _ = p.c.Prev()
+	p.key, p.value = p.c.Prev()
 	p.check()
 }
 

@@ -180,6 +180,28 @@ type Report struct {
 	Objects   []string  `json:"objects,omitempty"`
 	Comment   string    `json:"comment,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
+	// Local is true for a report made here (by a member or moderator).
+	Local bool `json:"local,omitempty"`
+	// Forwarded is the Flag's id when the report was sent to the origin.
+	Forwarded string `json:"forwarded,omitempty"`
+	// Resolution, once a moderator has acted.
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
+	ResolvedBy string    `json:"resolved_by,omitempty"`
+	Action     string    `json:"action,omitempty"` // none, remove, limit, suspend
+	Resolution string    `json:"resolution,omitempty"`
+}
+
+// Report returns a report by ID, or ErrNotFound.
+func (t *Tx) Report(id string) (*Report, error) {
+	b, err := bucket(t.tx, bucketReports)
+	if err != nil {
+		return nil, err
+	}
+	r, err := getJSON[Report](b, []byte(id))
+	if err == ErrNotFound {
+		return nil, fmt.Errorf("report %s: %w", id, ErrNotFound)
+	}
+	return r, err
 }
 
 // PutReport stores a report, assigning its ID when empty.

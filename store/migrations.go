@@ -42,10 +42,13 @@ var migrations = []migration{
 		bucketAlertsBySeverity, bucketAlertsByStatus, bucketAlertsByTLP,
 		bucketAlertsByModeration, bucketAlertsByOrigin, bucketAlertsByExpiry,
 		bucketNotes, bucketNotesBySeq, bucketNotesByCountry, bucketNotesByTopic,
-		bucketNotesByModeration, bucketNotesByOrigin, bucketListingCounts,
+		bucketNotesByModeration, bucketNotesByOrigin, bucketListingCounts, bucketListingCodes,
 	)},
 	{Version: 5, Name: "create OAuth buckets: apps, codes, tokens, refresh tokens, tokens by account", Up: createBuckets(
 		bucketOAuthApps, bucketOAuthCodes, bucketOAuthTokens, bucketOAuthRefreshTokens, bucketOAuthTokensByAccount,
+	)},
+	{Version: 6, Name: "create moderation buckets: trust, review queue, rejections, rules, audit log", Up: createBuckets(
+		bucketDomainTrust, bucketActorTrust, bucketReviewQueue, bucketRejections, bucketModRules, bucketAuditLog,
 	)},
 }
 

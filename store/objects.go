@@ -102,6 +102,9 @@ func (t *Tx) PutObject(o *Object) (created bool, err error) {
 			return false, err
 		}
 	}
+	if err := t.syncReviewQueue(o, false); err != nil {
+		return false, err
+	}
 	o.UpdatedAt = time.Now().UTC()
 	return created, putJSON(b, key, o)
 }
@@ -137,27 +140,21 @@ func (t *Tx) RemoveObject(iri string) error {
 	if err := seq.Delete([]byte(o.Seq)); err != nil {
 		return err
 	}
+	if err := t.syncReviewQueue(o, true); err != nil {
+		return err
+	}
 	return b.Delete([]byte(iri))
 }
 
 // ObjectsByAuthor returns the IRIs of every stored object attributed to
 // actor (a scan: used when an actor is deleted, which is rare).
 func (t *Tx) ObjectsByAuthor(actor string) ([]string, error) {
-	b, err := bucket(t.tx, bucketObjects)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	err = b.ForEach(func(k, v []byte) error {
+	return t.ObjectsWhere(func(v []byte) bool {
 		var o struct {
 			AttributedTo string `json:"attributed_to"`
 		}
-		if json.Unmarshal(v, &o) == nil && o.AttributedTo == actor {
-			out = append(out, string(k))
-		}
-		return nil
+		return json.Unmarshal(v, &o) == nil && o.AttributedTo == actor
 	})
-	return out, err
 }
 
 // PutActivity stores an activity we sent.
@@ -275,4 +272,21 @@ func (db *DB) CountLocalObjects(ctx context.Context) (int64, error) {
 		return err
 	})
 	return n, err
+}
+
+// ObjectsWhere returns the IRIs of stored objects whose JSON record
+// matches (a scan: for rare admin actions such as blocking a domain).
+func (t *Tx) ObjectsWhere(match func(record []byte) bool) ([]string, error) {
+	b, err := bucket(t.tx, bucketObjects)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	err = b.ForEach(func(k, v []byte) error {
+		if match(v) {
+			out = append(out, string(k))
+		}
+		return nil
+	})
+	return out, err
 }

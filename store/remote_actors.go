@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -128,4 +129,23 @@ func (db *DB) RemoteActorByKeyID(ctx context.Context, keyID string) (*RemoteActo
 		return err
 	})
 	return a, err
+}
+
+// RemoteActorsOn returns the IRIs of the stored actors on a host.
+func (t *Tx) RemoteActorsOn(host string) ([]string, error) {
+	b, err := bucket(t.tx, bucketRemoteActors)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	err = b.ForEach(func(k, v []byte) error {
+		var a struct {
+			Host string `json:"host"`
+		}
+		if json.Unmarshal(v, &a) == nil && strings.EqualFold(a.Host, host) {
+			out = append(out, string(k))
+		}
+		return nil
+	})
+	return out, err
 }

@@ -62,6 +62,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = env.note(ctx, args[1:])
 	case "circle":
 		err = env.circle(ctx, args[1:])
+	case "domain":
+		err = env.domain(ctx, args[1:])
+	case "actor":
+		err = env.actor(ctx, args[1:])
+	case "review":
+		err = env.review(ctx, args[1:])
+	case "rule":
+		err = env.rule(ctx, args[1:])
+	case "audit":
+		err = env.audit(ctx, args[1:])
+	case "report":
+		err = env.report(ctx, args[1:])
 	case "backup":
 		err = env.backup(ctx, args[1:])
 	case "restore":
@@ -124,7 +136,7 @@ Usage:
   tocsin account disable|enable --username NAME
   tocsin account password --username NAME     (the new password on standard input)
   tocsin account grant|revoke --publisher NAME --organization NAME
-  tocsin peer add HANDLE|URL [--as ORG]   peer with another network's organisation
+  tocsin peer add HANDLE|URL [--as ORG] [--trust LEVEL]   peer with another network's organisation
   tocsin peer list [--json]               peers, follow states, delivery health
   tocsin peer remove HANDLE|URL [--as ORG]
   tocsin alert create --as ORG --title T --body B --severity S --category C --country CC --tlp LEVEL
@@ -136,6 +148,12 @@ Usage:
   tocsin note create --as ORG --title T --body B [--summary S] [--topic T] [--country CC]
   tocsin note list
   tocsin circle set NAME --member HANDLE... | circle list | circle delete NAME
+  tocsin domain set HOST trusted|review|limited|blocked [--reason R] | clear HOST | list
+  tocsin actor set ACTOR-URL trusted|review|limited|blocked [--reason R]
+  tocsin review list | approve ID | reject ID --reason R
+  tocsin rule add keyword|link PATTERN | list
+  tocsin report list
+  tocsin audit [--actor A] [--action PREFIX] [--target T] [--limit N] [--json]
   tocsin status [--json]   is the server running, how much inbound and outbound work waits
   tocsin backup FILE       a consistent copy of the database, with the server running or not
   tocsin restore FILE      replace the database with a backup (server stopped)

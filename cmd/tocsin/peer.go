@@ -19,6 +19,7 @@ func (c *cli) peer(ctx context.Context, args []string) error {
 	sub, args := args[0], args[1:]
 	fs, cf := c.newFlagSet("peer " + sub)
 	as := fs.String("as", "", "the local organisation account (default: instance.contact_account, or the only one)")
+	trust := fs.String("trust", "", "trust level for the peer's domain: trusted (the default for peers), review, limited")
 	switch sub {
 	case "add", "remove":
 		pos, err := parse(fs, args)
@@ -29,7 +30,7 @@ func (c *cli) peer(ctx context.Context, args []string) error {
 			return &usageError{"peer " + sub + " needs one argument: a handle (org@host), an actor URL or a server address"}
 		}
 		return c.withRunner(ctx, cf, func(r control.Runner) error {
-			in := control.PeerArgs{Ref: pos[0], As: *as}
+			in := control.PeerArgs{Ref: pos[0], As: *as, Trust: *trust}
 			if sub == "remove" {
 				if err := r.Run(ctx, control.OpPeerRemove, in, nil); err != nil {
 					return err
