@@ -20,6 +20,7 @@
 // Layout: one file per bucket family, each starting with a comment giving its
 // buckets, key layout, sort order and indexes (meta.go, accounts.go, ...).
 //
-// This package must not import handlers, federation, echo, go-fed or any domain
-// package: it is the bottom of the import graph.
+// This package must not import handlers, federation, echo, go-fed or any
+// service package. It may import the pure domain packages whose records it
+// keeps (alert, tlp), which import nothing of Tocsin's but the root package.
 package store
