@@ -25,7 +25,7 @@ import (
 //   - TLP:AMBER+STRICT and TLP:RED name their recipients. Outbound, to and
 //     cc address no one else (a RED object, never delivered, may address no
 //     one). Inbound, Recipients is read from to, so an alert written with
-//     to = its recipients reads back the same.
+//     to = its recipients reads back the same, and cc names no one else.
 //   - TLP:RED never leaves its server: inbound, every address in to, cc and
 //     audience must be on the author's host (so a peer's RED alert addressed
 //     to us is refused).
@@ -79,6 +79,13 @@ func inboundAddressing(a *alert.Alert, o *ap.Object) []alert.FieldError {
 	}
 	if named(a.TLP) {
 		a.Recipients = slices.Clone(o.To)
+		for _, addr := range slices.Concat(o.Cc, o.Audience) {
+			if !ap.IsPublic(addr) && !slices.Contains(o.To, addr) {
+				p = append(p, alert.FieldError{Field: "cc", Message: fmt.Sprintf(
+					"%s goes to its recipients (to) only: %q is not one", a.TLP.Label(), addr)})
+				break
+			}
+		}
 	}
 	if a.TLP == tlp.Red {
 		if addr := offHost(a.Author, o.To, o.Cc, o.Audience); addr != "" {

@@ -274,6 +274,7 @@ func TestInvalidInboundAlertsAreRefusedByField(t *testing.T) {
 		{"AMBER addressed to Public", tlp.Amber, func(_, o map[string]any) { o["to"] = append(o["to"].([]any), ap.PublicIRI) }, "tlp"},
 		{"RED addressed to Public", tlp.Red, func(_, o map[string]any) { o["cc"] = []any{ap.PublicIRI} }, "tlp"},
 		{"RED sent to another server", tlp.Red, func(_, o map[string]any) { o["to"] = []any{peerOrg1} }, "to"},
+		{"AMBER+STRICT cc followers", tlp.AmberStrict, func(_, o map[string]any) { o["cc"] = []any{followers} }, "cc"},
 		{"AMBER+STRICT to nobody", tlp.AmberStrict, func(_, o map[string]any) { o["to"] = []any{} }, "recipients"},
 		{"AMBER without circle", tlp.Amber, func(_, o map[string]any) { delete(o, "tocsin:circle") }, "circle"},
 	}
