@@ -1071,3 +1071,62 @@ func lowerAll(list []string) []string {
 	}
 	return out
 }
+
+// bySeq returns the IRI a family's record with the given Seq has, or
+// ErrNotFound (the API addresses alerts and notes by their Seq).
+func (t *Tx) bySeq(fam *family, seq string) (string, error) {
+	b, err := bucket(t.tx, fam.bySeq)
+	if err != nil {
+		return "", err
+	}
+	v := b.Get([]byte(seq))
+	if v == nil {
+		return "", fmt.Errorf("%s %s: %w", fam.what, seq, ErrNotFound)
+	}
+	if len(v) < 10 || v[0] != summaryFormat {
+		return "", errSummary
+	}
+	off := 10
+	for range fam.fields {
+		n, w := binary.Uvarint(v[off:])
+		if w <= 0 {
+			return "", errSummary
+		}
+		off += w
+		for ; n > 0; n-- {
+			if _, w = binary.Uvarint(v[off:]); w <= 0 {
+				return "", errSummary
+			}
+			off += w
+		}
+	}
+	return string(v[off:]), nil
+}
+
+// AlertBySeq returns the alert with the given Seq, or ErrNotFound.
+func (db *DB) AlertBySeq(ctx context.Context, seq string) (*AlertRecord, error) {
+	var r *AlertRecord
+	err := db.View(ctx, func(t *Tx) error {
+		iri, err := t.bySeq(&alertFamily, seq)
+		if err != nil {
+			return err
+		}
+		r, err = t.Alert(iri)
+		return err
+	})
+	return r, err
+}
+
+// NoteBySeq returns the note with the given Seq, or ErrNotFound.
+func (db *DB) NoteBySeq(ctx context.Context, seq string) (*NoteRecord, error) {
+	var r *NoteRecord
+	err := db.View(ctx, func(t *Tx) error {
+		iri, err := t.bySeq(&noteFamily, seq)
+		if err != nil {
+			return err
+		}
+		r, err = t.Note(iri)
+		return err
+	})
+	return r, err
+}

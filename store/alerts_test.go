@@ -810,3 +810,25 @@ func TestSummaryIsCompactAndMatchesByCode(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestAlertAndNoteBySeq(t *testing.T) {
+	db := newTestDB(t)
+	ctx := context.Background()
+	var recs []*AlertRecord
+	for i := range 3 {
+		r := sampleAlert(i, "KE", time.Now().Add(time.Duration(i)*time.Minute))
+		if err := db.Update(ctx, func(t *Tx) error { _, err := t.PutAlert(r); return err }); err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, r)
+	}
+	for _, r := range recs {
+		got, err := db.AlertBySeq(ctx, r.Seq)
+		if err != nil || got.IRI != r.IRI {
+			t.Errorf("AlertBySeq(%s) = %v, %v; want %s", r.Seq, got, err, r.IRI)
+		}
+	}
+	if _, err := db.AlertBySeq(ctx, "01ZZZZZZZZZZZZZZZZZZZZZZZZ"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown seq: %v", err)
+	}
+}
