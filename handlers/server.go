@@ -13,6 +13,7 @@ import (
 	"github.com/tocsin-network/tocsin/account"
 	"github.com/tocsin-network/tocsin/config"
 	"github.com/tocsin-network/tocsin/federation"
+	"github.com/tocsin-network/tocsin/oauth"
 	"github.com/tocsin-network/tocsin/store"
 )
 
@@ -22,6 +23,8 @@ type Deps struct {
 	Accounts    *account.Service
 	InstanceKey *store.InstanceKey
 	Federation  *federation.Federation
+	// OAuth issues and resolves tokens; nil leaves out the OAuth routes.
+	OAuth *oauth.Service
 	// Ready reports whether the instance can serve (the store answers,
 	// workers run). /readyz calls it.
 	Ready  func(context.Context) error
@@ -35,6 +38,7 @@ type Server struct {
 	accounts *account.Service
 	instKey  *store.InstanceKey
 	fed      *federation.Federation
+	oauth    *oauth.Service
 	ready    func(context.Context) error
 	log      *slog.Logger
 	e        *echo.Echo
@@ -48,6 +52,7 @@ func New(d Deps) *Server {
 		accounts: d.Accounts,
 		instKey:  d.InstanceKey,
 		fed:      d.Federation,
+		oauth:    d.OAuth,
 		ready:    d.Ready,
 		log:      d.Logger,
 		e:        echo.New(),
@@ -90,6 +95,7 @@ func (s *Server) routes() {
 	e.GET("/users/:username", s.actor)
 	e.GET("/@:username", s.profilePage)
 	s.activityPubRoutes()
+	s.oauthRoutes()
 }
 
 func (s *Server) livez(c echo.Context) error {

@@ -27,6 +27,7 @@ import (
 	"github.com/tocsin-network/tocsin/federation/signature"
 	"github.com/tocsin-network/tocsin/handlers"
 	"github.com/tocsin-network/tocsin/moderation"
+	"github.com/tocsin-network/tocsin/oauth"
 	"github.com/tocsin-network/tocsin/publish"
 	"github.com/tocsin-network/tocsin/store"
 )
@@ -135,6 +136,15 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Instance, err
 			Publish: pub, Languages: cfg.Instance.Languages, Log: log},
 	}
 	in.HTTP = handlers.New(handlers.Deps{
+		OAuth: oauth.NewService(db, accounts, oauth.Options{Logger: log, Audit: func(ctx context.Context, e oauth.AuditEvent) {
+			details := e.Grant
+			if e.ActAsUsername != "" {
+				details += " as " + e.ActAsUsername
+			}
+			if err := mod.Audit(ctx, store.AuditEntry{At: e.At, Actor: e.Username, Action: "oauth." + e.Action, Target: e.AppName, Details: details}); err != nil {
+				log.ErrorContext(ctx, "audit log", "error", err)
+			}
+		}}),
 		Config:      cfg,
 		Accounts:    accounts,
 		InstanceKey: key,
