@@ -14,6 +14,7 @@ import (
 	"github.com/tocsin-network/tocsin/config"
 	"github.com/tocsin-network/tocsin/federation"
 	"github.com/tocsin-network/tocsin/oauth"
+	"github.com/tocsin-network/tocsin/publish"
 	"github.com/tocsin-network/tocsin/store"
 )
 
@@ -25,6 +26,8 @@ type Deps struct {
 	Federation  *federation.Federation
 	// OAuth issues and resolves tokens; nil leaves out the OAuth routes.
 	OAuth *oauth.Service
+	// Publish is the publishing service (alerts and notes).
+	Publish *publish.Service
 	// Ready reports whether the instance can serve (the store answers,
 	// workers run). /readyz calls it.
 	Ready  func(context.Context) error
@@ -39,6 +42,8 @@ type Server struct {
 	instKey  *store.InstanceKey
 	fed      *federation.Federation
 	oauth    *oauth.Service
+	pub      *publish.Service
+	now      func() time.Time
 	ready    func(context.Context) error
 	log      *slog.Logger
 	e        *echo.Echo
@@ -53,6 +58,8 @@ func New(d Deps) *Server {
 		instKey:  d.InstanceKey,
 		fed:      d.Federation,
 		oauth:    d.OAuth,
+		pub:      d.Publish,
+		now:      time.Now,
 		ready:    d.Ready,
 		log:      d.Logger,
 		e:        echo.New(),
@@ -96,6 +103,7 @@ func (s *Server) routes() {
 	e.GET("/@:username", s.profilePage)
 	s.activityPubRoutes()
 	s.oauthRoutes()
+	s.alertAPIRoutes()
 }
 
 func (s *Server) livez(c echo.Context) error {

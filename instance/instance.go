@@ -145,6 +145,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Instance, err
 				log.ErrorContext(ctx, "audit log", "error", err)
 			}
 		}}),
+		Publish:     pub,
 		Config:      cfg,
 		Accounts:    accounts,
 		InstanceKey: key,

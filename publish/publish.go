@@ -41,6 +41,10 @@ func New(db *store.DB, fed *federation.Federation, log *slog.Logger) *Service {
 	return s
 }
 
+// DB returns the store the service works on (read paths look records up
+// directly).
+func (s *Service) DB() *store.DB { return s.db }
+
 // Author says who publishes: the organisation, and the person acting for
 // it (nil for the local administrator at the command line).
 type Author struct {
