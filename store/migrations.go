@@ -50,6 +50,13 @@ var migrations = []migration{
 	{Version: 6, Name: "create moderation buckets: trust, review queue, rejections, rules, audit log", Up: createBuckets(
 		bucketDomainTrust, bucketActorTrust, bucketReviewQueue, bucketRejections, bucketModRules, bucketAuditLog,
 	)},
+	{Version: 7, Name: "create timeline, reaction and notification buckets", Up: createBuckets(
+		bucketHomeTimeline, bucketPublicTimeline, bucketTagTimeline, bucketFavourites, bucketFavouritesByObject,
+		bucketReblogsByObject, bucketBookmarks, bucketNotifications, bucketIdempotency, bucketStatusEdits,
+	)},
+	{Version: 8, Name: "create marker and account settings buckets", Up: createBuckets(
+		bucketMarkers, bucketAccountSettings,
+	)},
 }
 
 // latestSchemaVersion is the schema version this binary writes.
