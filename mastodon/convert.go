@@ -1,8 +1,6 @@
 package mastodon
 
 import (
-	"crypto/sha256"
-	"encoding/base32"
 	"net/url"
 	"strings"
 	"time"
@@ -10,6 +8,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/tocsin-network/tocsin/federation"
+	"github.com/tocsin-network/tocsin/store"
 )
 
 // Converter turns Tocsin's records into Mastodon entities for one instance.
@@ -107,14 +106,9 @@ func nullable(s string) *string {
 	return &s
 }
 
-var crockford = base32.NewEncoding("0123456789ABCDEFGHJKMNPQRSTVWXYZ").WithPadding(base32.NoPadding)
-
 // RemoteAccountID is the account ID of a remote actor: "R" and 25 Crockford
 // base-32 characters of the SHA-256 of its IRI (see the package doc).
-func RemoteAccountID(actorIRI string) string {
-	sum := sha256.Sum256([]byte(actorIRI))
-	return "R" + crockford.EncodeToString(sum[:16])[:25]
-}
+func RemoteAccountID(actorIRI string) string { return store.RemoteActorID(actorIRI) }
 
 // IsRemoteAccountID reports whether id has the form RemoteAccountID gives
 // (a local account's ID is a ULID and never does).

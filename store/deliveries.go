@@ -543,6 +543,44 @@ func (db *DB) DeadDeliveries(ctx context.Context, limit int) ([]*DeadDelivery, e
 	return out, nil
 }
 
+// PurgeDeadDeliveries deletes the dead letters that died before before and
+// returns how many it deleted. Dead letters are kept until purged.
+func (db *DB) PurgeDeadDeliveries(ctx context.Context, before time.Time) (int, error) {
+	n := 0
+	err := db.update(ctx, func(tx *bolt.Tx) error {
+		n = 0
+		b, err := bucket(tx, bucketDeliveriesDead)
+		if err != nil {
+			return err
+		}
+		var old [][]byte
+		err = b.ForEach(func(k, _ []byte) error {
+			d, err := getJSON[DeadDelivery](b, k)
+			if err != nil {
+				return err
+			}
+			if d.DeadAt.Before(before) {
+				old = append(old, bytes.Clone(k))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range old {
+			if err := b.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(old)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: purge dead deliveries: %w", err)
+	}
+	return n, nil
+}
+
 // PeerHealth returns the health of every peer host the queue has had jobs
 // for, sorted by host.
 func (db *DB) PeerHealth(ctx context.Context) ([]PeerHealth, error) {

@@ -274,6 +274,15 @@ func TestRetryReschedulesAndDeadLetterKeepsTheRecord(t *testing.T) {
 	if _, err := db.DeliveryBody(ctx, d.BodyID); !errors.Is(err, ErrNotFound) {
 		t.Errorf("dead letter kept its body: %v", err)
 	}
+	if n, err := db.PurgeDeadDeliveries(ctx, at); n != 0 || err != nil {
+		t.Errorf("purge before its death: %d, %v", n, err)
+	}
+	if n, err := db.PurgeDeadDeliveries(ctx, at.Add(time.Nanosecond)); n != 1 || err != nil {
+		t.Errorf("purge after its death: %d, %v", n, err)
+	}
+	if dead, _ := db.DeadDeliveries(ctx, 0); len(dead) != 0 {
+		t.Errorf("dead letters after purge: %v", dead)
+	}
 	h = health(t, db, "a.example")
 	if h.Backlog != 0 || h.Failed != 2 || h.Dead != 1 || h.ConsecutiveFailures != 2 || h.LastError != "HTTP 404 Not Found" {
 		t.Errorf("health after dead letter %+v", h)

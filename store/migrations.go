@@ -55,7 +55,7 @@ var migrations = []migration{
 		bucketReblogsByObject, bucketBookmarks, bucketNotifications, bucketIdempotency, bucketStatusEdits,
 	)},
 	{Version: 8, Name: "create marker and account settings buckets", Up: createBuckets(
-		bucketMarkers, bucketAccountSettings,
+		bucketMarkers, bucketAccountSettings, bucketRemoteActorIDs,
 	)},
 }
 

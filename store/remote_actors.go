@@ -9,6 +9,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base32"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -16,9 +18,22 @@ import (
 )
 
 var (
-	bucketRemoteActors = []byte("remote_actors")
-	bucketRemoteKeys   = []byte("remote_keys")
+	bucketRemoteActors   = []byte("remote_actors")
+	bucketRemoteKeys     = []byte("remote_keys")
+	bucketRemoteActorIDs = []byte("remote_actor_ids") // RemoteActorID(IRI) -> IRI
 )
+
+// crockford is Crockford's base 32, the ULID alphabet.
+var crockford = base32.NewEncoding("0123456789ABCDEFGHJKMNPQRSTVWXYZ").WithPadding(base32.NoPadding)
+
+// RemoteActorID is the stable local ID of a remote actor, as the client
+// API shows it: "R" and 25 Crockford base-32 characters of the SHA-256 of
+// its IRI. It has the length of a ULID and never equals one (ULIDs start
+// with 0-7), so local and remote account IDs cannot collide.
+func RemoteActorID(iri string) string {
+	sum := sha256.Sum256([]byte(iri))
+	return "R" + crockford.EncodeToString(sum[:16])[:25]
+}
 
 // RemoteActor is an actor of another server, as last fetched.
 type RemoteActor struct {
@@ -60,6 +75,13 @@ func (t *Tx) PutRemoteActor(a *RemoteActor) error {
 		if err := keys.Put([]byte(a.KeyID), []byte(a.IRI)); err != nil {
 			return err
 		}
+	}
+	ids, err := bucket(t.tx, bucketRemoteActorIDs)
+	if err != nil {
+		return err
+	}
+	if err := ids.Put([]byte(RemoteActorID(a.IRI)), []byte(a.IRI)); err != nil {
+		return err
 	}
 	return putJSON(b, []byte(a.IRI), a)
 }
@@ -108,6 +130,25 @@ func (db *DB) RemoteActor(ctx context.Context, iri string) (*RemoteActor, error)
 	err := db.View(ctx, func(t *Tx) error {
 		var err error
 		a, err = t.RemoteActor(iri)
+		return err
+	})
+	return a, err
+}
+
+// RemoteActorByID returns the actor with the given RemoteActorID, or
+// ErrNotFound.
+func (db *DB) RemoteActorByID(ctx context.Context, id string) (*RemoteActor, error) {
+	var a *RemoteActor
+	err := db.View(ctx, func(t *Tx) error {
+		ids, err := bucket(t.tx, bucketRemoteActorIDs)
+		if err != nil {
+			return err
+		}
+		iri := ids.Get([]byte(id))
+		if iri == nil {
+			return fmt.Errorf("remote actor %s: %w", id, ErrNotFound)
+		}
+		a, err = t.RemoteActor(string(iri))
 		return err
 	})
 	return a, err
