@@ -3,7 +3,6 @@ package federation
 import (
 	"context"
 	"crypto/rsa"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -72,7 +71,7 @@ func New(db *store.DB, urls URLs, instanceKey *rsa.PrivateKey, opts Options) (*F
 	f := &Federation{DB: db, URLs: urls, Fetch: client, log: log, allowHTTP: opts.AllowHTTP, policy: policy}
 	f.Remote = NewRemote(db, client, log)
 	f.Verifier = &signature.Verifier{Keys: f.Remote, Window: opts.SignatureWindow}
-	f.Deliverer = delivery.New(db, poster{client}, &accountKeys{db: db, urls: urls, instance: instanceKey}, delivery.Options{
+	f.Deliverer = delivery.New(db, delivery.PosterFunc(client.PostStatus), &accountKeys{db: db, urls: urls, instance: instanceKey}, delivery.Options{
 		Workers: opts.DeliveryWorkers, Backoff: opts.DeliveryBackoff, Logger: log,
 		Permanent: fetch.Permanent, OnGone: f.removeGoneInbox,
 	})
@@ -101,21 +100,6 @@ func (f *Federation) Run(ctx context.Context) {
 	}()
 	wg.Wait()
 	f.Fetch.CloseIdleConnections()
-}
-
-// poster adapts the guarded client to the delivery workers.
-type poster struct{ c *fetch.Client }
-
-func (p poster) Post(ctx context.Context, inbox string, body []byte, signer *signature.Signer) (int, time.Duration, error) {
-	resp, err := p.c.Post(ctx, inbox, body, signer)
-	var se *fetch.StatusError
-	if errors.As(err, &se) {
-		return se.Status, se.RetryAfter, nil
-	}
-	if err != nil {
-		return 0, 0, err
-	}
-	return resp.Status, 0, nil
 }
 
 // removeGoneInbox drops the follows reached through an inbox that answered

@@ -259,6 +259,9 @@ func (d *Deliverer) Run(ctx context.Context) error {
 		return errors.New("delivery: Run is already running")
 	}
 	defer d.running.Store(false)
+	d.mu.Lock()
+	clear(d.paused) // breakers start closed: their state lives in one Run
+	d.mu.Unlock()
 
 	// POSTs outlive ctx by up to ShutdownGrace; recording their outcome
 	// (in attempt) uses a context that is never cancelled.

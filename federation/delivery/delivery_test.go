@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tocsin-network/tocsin/federation/delivery"
+	"github.com/tocsin-network/tocsin/federation/fetch"
 	"github.com/tocsin-network/tocsin/store"
 )
 
@@ -491,5 +493,68 @@ func TestSecondConcurrentRunIsRefused(t *testing.T) {
 	h.settle() // the first Run is running
 	if err := h.d.Run(context.Background()); err == nil {
 		t.Fatal("a second Run ran alongside the first")
+	}
+}
+
+// The production Poster: federation/fetch's guarded client, plugged in as
+// federation.New does, with loopback allowed as in a local fleet.
+func TestDeliversThroughTheGuardedClient(t *testing.T) {
+	s := newSink(t)
+	s.reply = func(path string, n int) (int, http.Header) {
+		switch {
+		case path == "/gone":
+			return http.StatusGone, nil
+		case n == 1:
+			return http.StatusTooManyRequests, http.Header{"Retry-After": {"90"}}
+		}
+		return http.StatusAccepted, nil
+	}
+	client, err := fetch.New(fetch.Options{AllowPrivate: true, AllowHTTP: true}, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.CloseIdleConnections)
+	var gone []string
+	var mu sync.Mutex
+	clk := newClock()
+	db := openStore(t, filepath.Join(t.TempDir(), "tocsin.db"))
+	d := delivery.New(db, delivery.PosterFunc(client.PostStatus), keys{}, delivery.Options{
+		Now: clk.Now, Backoff: fixed(time.Minute), Permanent: fetch.Permanent,
+		OnGone: func(_ context.Context, inbox string) { mu.Lock(); gone = append(gone, inbox); mu.Unlock() },
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- d.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-ran })
+	settle := func() {
+		d.Kick()
+		sctx, scancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer scancel()
+		if err := d.Settle(sctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	if _, err := db.EnqueueDeliveries(context.Background(), store.DeliveryBatch{
+		Body: []byte(note), SignerID: aliceID, Inboxes: []string{s.url("/inbox"), s.url("/gone")},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	settle()
+	due, _, _ := db.DueDeliveries(context.Background(), clk.Now().Add(time.Hour), 0, nil)
+	if len(due) != 1 || !due[0].NextAttempt.Equal(clk.Now().Add(90*time.Second)) {
+		t.Fatalf("after 429: %+v", due)
+	}
+	clk.Advance(90 * time.Second)
+	settle()
+	for _, r := range s.snapshot() {
+		if r.verified != nil {
+			t.Errorf("%s: %v", r.path, r.verified)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if s.acceptedFor("/inbox") != 1 || !slices.Equal(gone, []string{s.url("/gone")}) {
+		t.Errorf("accepted %d, gone %q", s.acceptedFor("/inbox"), gone)
 	}
 }

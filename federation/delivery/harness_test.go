@@ -182,13 +182,13 @@ type sink struct {
 	reply func(path string, n int) (status int, header http.Header)
 	block chan struct{}
 
-	mu       sync.Mutex
+	mu        sync.Mutex
 	arrivals  int // requests that reached the handler, blocked ones too
 	abandoned int // blocked requests whose client gave up
-	requests []request
-	perPath  map[string]int
-	accepted map[string]int // 2xx answers per path
-	arrived  event
+	requests  []request
+	perPath   map[string]int
+	accepted  map[string]int // 2xx answers per path
+	arrived   event
 }
 
 func newSink(t *testing.T) *sink {

@@ -27,7 +27,17 @@ type scheduler struct {
 	queued   int
 	freed    int // results since the last scan
 
-	defer_ map[string]struct{} // hosts whose due jobs to pause now
+	toPause map[string]struct{} // hosts whose due jobs to pause now
+}
+
+// hostState is the scheduler's view of one peer host.
+type hostState struct {
+	queue    []*store.Delivery // claimed, waiting for a worker
+	inflight int
+	// failures counts consecutive host-level failures; at the threshold the
+	// breaker opens until openUntil, then lets one probe through.
+	failures  int
+	openUntil time.Time
 }
 
 func newScheduler(d *Deliverer, work chan<- *store.Delivery) *scheduler {
@@ -35,7 +45,7 @@ func newScheduler(d *Deliverer, work chan<- *store.Delivery) *scheduler {
 		d: d, work: work,
 		claimed: map[string]struct{}{},
 		hosts:   map[string]*hostState{},
-		defer_:  map[string]struct{}{},
+		toPause: map[string]struct{}{},
 	}
 }
 
@@ -139,7 +149,7 @@ func (s *scheduler) scan(ctx context.Context, now time.Time) (time.Time, int, er
 		}
 		hs := s.host(host)
 		if s.open(hs, now) {
-			s.defer_[host] = struct{}{}
+			s.toPause[host] = struct{}{}
 			return true
 		}
 		if _, claimCap := s.limits(hs); len(hs.queue)+hs.inflight+pending[hs] >= claimCap {
@@ -221,7 +231,7 @@ func (s *scheduler) finish(r result) {
 			}
 			s.queued -= len(hs.queue)
 			hs.queue = nil
-			s.defer_[r.job.Host] = struct{}{}
+			s.toPause[r.job.Host] = struct{}{}
 			s.d.setPaused(r.job.Host, hs.openUntil)
 			s.d.log.Warn("peer paused: circuit breaker open",
 				"host", r.job.Host, "consecutive_failures", hs.failures, "until", hs.openUntil)
@@ -252,9 +262,9 @@ func (s *scheduler) prune() {
 // the earliest such end, zero if it paused none.
 func (s *scheduler) pauseHosts(ctx context.Context, now time.Time) time.Time {
 	var earliest time.Time
-	for host := range s.defer_ {
+	for host := range s.toPause {
 		hs := s.hosts[host]
-		delete(s.defer_, host)
+		delete(s.toPause, host)
 		if hs == nil || !s.open(hs, now) {
 			continue
 		}
