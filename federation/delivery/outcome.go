@@ -52,7 +52,10 @@ type outcome struct {
 // status) is temporary unless permanent says otherwise. Statuses:
 //   - 2xx: delivered;
 //   - 410: dead, and the inbox is reported gone;
-//   - other 4xx (400, 401, 403, 404, 422...) except 408 and 429: dead, since
+//   - 401: retried without counting against the host: the peer could not
+//     verify us yet (our key fetch failed or raced a rotation), as Mastodon
+//     treats it;
+//   - other 4xx (400, 403, 404, 422...) except 408 and 429: dead, since
 //     sending the same request again cannot help;
 //   - 408, 429, 5xx: retried, the host counted as failing; Retry-After is
 //     honoured on 429 and 503;
@@ -72,6 +75,8 @@ func classify(status int, retryAfter time.Duration, err error, permanent func(er
 		return outcome{verdict: dead, gone: true, errText: text}
 	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
 		return outcome{verdict: retry, hostDown: true, retryAfter: max(retryAfter, 0), errText: text}
+	case status == http.StatusUnauthorized:
+		return outcome{verdict: retry, errText: text}
 	case status == http.StatusRequestTimeout || status >= 500:
 		return outcome{verdict: retry, hostDown: true, errText: text}
 	case status >= 400 && status < 500:

@@ -19,7 +19,7 @@ func TestClassify(t *testing.T) {
 		{202, 0, nil, outcome{verdict: delivered}},
 		{410, 0, nil, outcome{verdict: dead, gone: true, errText: "HTTP 410 Gone"}},
 		{404, 0, nil, outcome{verdict: dead, errText: "HTTP 404 Not Found"}},
-		{401, 0, nil, outcome{verdict: dead, errText: "HTTP 401 Unauthorized"}},
+		{401, 0, nil, outcome{verdict: retry, errText: "HTTP 401 Unauthorized"}},
 		{422, 0, nil, outcome{verdict: dead, errText: "HTTP 422 Unprocessable Entity"}},
 		{429, time.Minute, nil, outcome{verdict: retry, hostDown: true, retryAfter: time.Minute, errText: "HTTP 429 Too Many Requests"}},
 		{503, time.Hour, nil, outcome{verdict: retry, hostDown: true, retryAfter: time.Hour, errText: "HTTP 503 Service Unavailable"}},

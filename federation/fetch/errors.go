@@ -44,7 +44,7 @@ func (e *StatusError) Error() string {
 // Request Timeout and 429 Too Many Requests. 3xx (on a POST) and 5xx are
 // worth retrying.
 func (e *StatusError) Permanent() bool {
-	return e.Status >= 400 && e.Status < 500 &&
+	return e.Status >= 400 && e.Status < 500 && e.Status != http.StatusUnauthorized &&
 		e.Status != http.StatusRequestTimeout && e.Status != http.StatusTooManyRequests
 }
 

@@ -85,7 +85,7 @@ func TestPostFailuresArePermanentOrTemporary(t *testing.T) {
 		permanent  bool
 		retryAfter time.Duration // minimum expected
 	}{
-		{400, true, 0}, {401, true, 0}, {403, true, 0}, {404, true, 0}, {410, true, 0}, {422, true, 0},
+		{400, true, 0}, {401, false, 0}, {403, true, 0}, {404, true, 0}, {410, true, 0}, {422, true, 0},
 		{408, false, 0}, {429, false, 120 * time.Second}, {500, false, 0}, {502, false, 0},
 		{503, false, 59 * time.Minute}, {301, false, 0}, {308, false, 0},
 	} {
