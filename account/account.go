@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -274,6 +275,51 @@ func (s *Service) Revoke(ctx context.Context, publisher, organization string) er
 		return nil
 	})
 	return err
+}
+
+// ProfileInput changes an account's public profile; a nil field is left
+// as it is.
+type ProfileInput struct {
+	DisplayName  *string
+	Summary      *string // the bio as plain text
+	Locked       *bool   // approve followers by hand
+	Discoverable *bool
+}
+
+// Profile limits, Mastodon's for the note.
+const (
+	MaxDisplayNameLen = 100
+	MaxSummaryLen     = 500
+)
+
+// UpdateProfile validates in and applies it to the account with the given
+// username. Every invalid field is named at once.
+func (s *Service) UpdateProfile(ctx context.Context, username string, in ProfileInput) (*store.Account, error) {
+	var fields []tocsin.FieldError
+	if in.DisplayName != nil && utf8.RuneCountInString(*in.DisplayName) > MaxDisplayNameLen {
+		fields = append(fields, tocsin.FieldError{Field: "display_name", Message: fmt.Sprintf("must be at most %d characters", MaxDisplayNameLen)})
+	}
+	if in.Summary != nil && utf8.RuneCountInString(*in.Summary) > MaxSummaryLen {
+		fields = append(fields, tocsin.FieldError{Field: "note", Message: fmt.Sprintf("must be at most %d characters", MaxSummaryLen)})
+	}
+	if len(fields) > 0 {
+		return nil, tocsin.Invalid(fields...)
+	}
+	return s.update(ctx, username, func(a *store.Account) error {
+		if in.DisplayName != nil {
+			a.DisplayName = strings.TrimSpace(*in.DisplayName)
+		}
+		if in.Summary != nil {
+			a.Summary = strings.TrimSpace(*in.Summary)
+		}
+		if in.Locked != nil {
+			a.ManuallyApprovesFollowers = *in.Locked
+		}
+		if in.Discoverable != nil {
+			a.Discoverable = *in.Discoverable
+		}
+		return nil
+	})
 }
 
 // Authenticate checks a username or email and a password. Every failure is

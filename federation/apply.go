@@ -54,9 +54,13 @@ func (p *Processor) applyFollow(ctx context.Context, e *store.JournalEntry, act 
 			}
 		}
 		if auto {
-			return p.outbox.acceptTx(ctx, t, acct, f)
+			if err := p.outbox.acceptTx(ctx, t, acct, f); err != nil {
+				return err
+			}
+		} else if err := t.PutFollow(f); err != nil {
+			return err
 		}
-		return t.PutFollow(f)
+		return p.hookReaction(ctx, t, nil, false, f)
 	})
 }
 
@@ -120,6 +124,9 @@ func (p *Processor) applyUndo(ctx context.Context, e *store.JournalEntry, act *a
 		if o, err := t.Object(id); err == nil {
 			if o.AttributedTo != act.Actor {
 				return permanentError{fmt.Errorf("%s undoes %s, which is not theirs", act.Actor, id)}
+			}
+			if err := p.hookReaction(ctx, t, o, true, nil); err != nil {
+				return err
 			}
 			return t.RemoveObject(id)
 		}
@@ -213,23 +220,48 @@ func (p *Processor) applyCreate(ctx context.Context, e *store.JournalEntry, act 
 
 // hookObject tells the domain hook about a stored inbound object.
 func (p *Processor) hookObject(ctx context.Context, t *store.Tx, rec *store.Object, o *ap.Object) error {
-	if p.Hook == nil {
-		return nil
-	}
-	if err := p.Hook.InboundObject(ctx, t, rec, o); err != nil {
-		if tocsin.ErrorCode(err) == tocsin.EINVALID {
-			return permanentError{fmt.Errorf("%s refused: %w", rec.IRI, err)}
+	for _, h := range p.Hooks {
+		if err := h.InboundObject(ctx, t, rec, o); err != nil {
+			if tocsin.ErrorCode(err) == tocsin.EINVALID {
+				return permanentError{fmt.Errorf("%s refused: %w", rec.IRI, err)}
+			}
+			return err
 		}
-		return err
+	}
+	return nil
+}
+
+// hookReaction tells the reaction hooks about a reaction, an undone one,
+// or a follow (exactly one of rec and f is set).
+func (p *Processor) hookReaction(ctx context.Context, t *store.Tx, rec *store.Object, undo bool, f *store.Follow) error {
+	for _, h := range p.Hooks {
+		rh, ok := h.(ReactionHook)
+		if !ok {
+			continue
+		}
+		var err error
+		switch {
+		case f != nil:
+			err = rh.InboundFollow(ctx, t, f)
+		case undo:
+			err = rh.InboundUndo(ctx, t, rec)
+		default:
+			err = rh.InboundReaction(ctx, t, rec)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
 func (p *Processor) hookDelete(ctx context.Context, t *store.Tx, rec *store.Object) error {
-	if p.Hook == nil {
-		return nil
+	for _, h := range p.Hooks {
+		if err := h.InboundDelete(ctx, t, rec); err != nil {
+			return err
+		}
 	}
-	return p.Hook.InboundDelete(ctx, t, rec)
+	return nil
 }
 
 func (p *Processor) applyUpdate(ctx context.Context, e *store.JournalEntry, act *ap.Activity) error {
@@ -399,11 +431,14 @@ func (p *Processor) applyReaction(ctx context.Context, e *store.JournalEntry, ac
 				return permanentError{fmt.Errorf("announce of non-public %s refused", target)}
 			}
 		}
-		_, err := t.PutObject(&store.Object{
+		rec := &store.Object{
 			IRI: act.ID, Type: act.Type, AttributedTo: act.Actor, Target: target, Raw: raw,
 			Published: act.Published, Public: true, Moderation: store.ModVisible, ReceivedFrom: hostOf(act.Actor),
-		})
-		return err
+		}
+		if _, err := t.PutObject(rec); err != nil {
+			return err
+		}
+		return p.hookReaction(ctx, t, rec, false, nil)
 	})
 }
 

@@ -34,9 +34,24 @@ type Processor struct {
 	// OnApplied, when set, is called after an activity's effects commit
 	// (timelines and streaming hook in here).
 	OnApplied func(ctx context.Context, doc *ap.Document)
-	// Hook, when set, keeps domain records of inbound objects (structured
-	// alerts, notes) in the transaction that stores them.
-	Hook ObjectHook
+	// Hooks keep domain records of inbound objects (structured alerts,
+	// notes, timelines) in the transaction that stores them, in the order
+	// they were added (AddHook). A hook that also implements ReactionHook is
+	// told about reactions and follows too.
+	Hooks []ObjectHook
+}
+
+// AddHook registers an inbound object hook. Call it before Run.
+func (p *Processor) AddHook(h ObjectHook) { p.Hooks = append(p.Hooks, h) }
+
+// ReactionHook is told, inside the applying transaction, about inbound
+// reactions (a Like or Announce stored; one undone, before it is removed)
+// and follows (stored pending, or accepted at once). An ObjectHook may
+// implement it.
+type ReactionHook interface {
+	InboundReaction(ctx context.Context, t *store.Tx, rec *store.Object) error
+	InboundUndo(ctx context.Context, t *store.Tx, rec *store.Object) error
+	InboundFollow(ctx context.Context, t *store.Tx, f *store.Follow) error
 }
 
 // ObjectHook is told about inbound objects inside the transaction that

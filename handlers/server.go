@@ -15,7 +15,9 @@ import (
 	"github.com/tocsin-network/tocsin/federation"
 	"github.com/tocsin-network/tocsin/oauth"
 	"github.com/tocsin-network/tocsin/publish"
+	"github.com/tocsin-network/tocsin/social"
 	"github.com/tocsin-network/tocsin/store"
+	"github.com/tocsin-network/tocsin/stream"
 )
 
 // Deps is what the routes need from the layers below.
@@ -28,6 +30,12 @@ type Deps struct {
 	OAuth *oauth.Service
 	// Publish is the publishing service (alerts and notes).
 	Publish *publish.Service
+	// Social is the client API's statuses, timelines and notifications;
+	// nil leaves out their routes.
+	Social *social.Service
+	// Stream is the event hub behind the streaming API; nil leaves out
+	// the streaming routes.
+	Stream *stream.Hub
 	// Ready reports whether the instance can serve (the store answers,
 	// workers run). /readyz calls it.
 	Ready  func(context.Context) error
@@ -43,6 +51,8 @@ type Server struct {
 	fed      *federation.Federation
 	oauth    *oauth.Service
 	pub      *publish.Service
+	social   *social.Service
+	stream   *stream.Hub
 	now      func() time.Time
 	ready    func(context.Context) error
 	log      *slog.Logger
@@ -59,6 +69,8 @@ func New(d Deps) *Server {
 		fed:      d.Federation,
 		oauth:    d.OAuth,
 		pub:      d.Publish,
+		social:   d.Social,
+		stream:   d.Stream,
 		now:      time.Now,
 		ready:    d.Ready,
 		log:      d.Logger,
@@ -104,6 +116,9 @@ func (s *Server) routes() {
 	s.activityPubRoutes()
 	s.oauthRoutes()
 	s.alertAPIRoutes()
+	s.mastodonStatusRoutes()
+	s.streamingRoutes()
+	s.mastodonAccountRoutes()
 }
 
 func (s *Server) livez(c echo.Context) error {

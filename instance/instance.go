@@ -26,10 +26,13 @@ import (
 	"github.com/tocsin-network/tocsin/federation"
 	"github.com/tocsin-network/tocsin/federation/signature"
 	"github.com/tocsin-network/tocsin/handlers"
+	"github.com/tocsin-network/tocsin/mastodon"
 	"github.com/tocsin-network/tocsin/moderation"
 	"github.com/tocsin-network/tocsin/oauth"
 	"github.com/tocsin-network/tocsin/publish"
+	"github.com/tocsin-network/tocsin/social"
 	"github.com/tocsin-network/tocsin/store"
+	"github.com/tocsin-network/tocsin/stream"
 )
 
 // Options are wiring choices that are not configuration.
@@ -51,7 +54,9 @@ type Instance struct {
 	InstanceKey *store.InstanceKey
 	Federation  *federation.Federation
 	Publish     *publish.Service
+	Social      *social.Service
 	Moderation  *moderation.Service
+	Stream      *stream.Hub // streaming API events: services publish after they commit
 	Log         *slog.Logger
 	HTTP        *handlers.Server
 	Ops         *control.Ops
@@ -123,6 +128,12 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Instance, err
 		},
 	}
 	pub := publish.New(db, fed, log)
+	// After publish: its hook makes the alert records the timelines read.
+	lang := "en"
+	if l := cfg.Instance.Languages; len(l) > 0 {
+		lang = l[0]
+	}
+	soc := social.New(db, fed, &mastodon.Converter{URLs: fed.URLs, Language: lang}, log)
 	in := &Instance{
 		Config:      cfg,
 		DB:          db,
@@ -131,10 +142,13 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Instance, err
 		Federation:  fed,
 		Log:         log,
 		Publish:     pub,
+		Social:      soc,
 		Moderation:  mod,
+		Stream:      stream.NewHub(0),
 		Ops: &control.Ops{Moderation: mod, Accounts: accounts, DB: db, Federation: fed, DefaultOrg: cfg.Instance.ContactAccount,
 			Publish: pub, Languages: cfg.Instance.Languages, Log: log},
 	}
+	soc.SetStream(in.Stream)
 	in.HTTP = handlers.New(handlers.Deps{
 		OAuth: oauth.NewService(db, accounts, oauth.Options{Logger: log, Audit: func(ctx context.Context, e oauth.AuditEvent) {
 			details := e.Grant
@@ -146,6 +160,8 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Instance, err
 			}
 		}}),
 		Publish:     pub,
+		Social:      soc,
+		Stream:      in.Stream,
 		Config:      cfg,
 		Accounts:    accounts,
 		InstanceKey: key,
@@ -187,9 +203,12 @@ func (in *Instance) ready(ctx context.Context) error {
 }
 
 // Serve serves HTTP on ln and the admin socket until ctx is cancelled, then
-// shuts down in this order: stop accepting and drain in-flight requests
-// (up to http.shutdown_timeout), stop background workers, close the admin
-// socket, close the database. It returns after the database is closed.
+// shuts down in this order: close the streaming hub (so streaming
+// connections end at once instead of holding the drain), stop accepting
+// and drain in-flight requests (up to http.shutdown_timeout), wait for the
+// hijacked websockets to finish closing, stop background workers, close
+// the admin socket, close the database. It returns after the database is
+// closed.
 func (in *Instance) Serve(ctx context.Context, ln net.Listener) error {
 	cfg := in.Config
 	if cfg.TLS.Mode == "autocert" {
@@ -245,8 +264,13 @@ func (in *Instance) Serve(ctx context.Context, ln net.Listener) error {
 	in.Log.Info("shutting down")
 	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
 	defer cancel()
+	in.Stream.Close()
 	if err := srv.Shutdown(shutCtx); err != nil {
 		in.Log.Warn("HTTP shutdown incomplete", "error", err)
+	}
+	// Shutdown does not track hijacked connections: websockets.
+	if err := in.Stream.Wait(shutCtx); err != nil {
+		in.Log.Warn("streaming connections did not close in time", "error", err)
 	}
 	stopWork()
 	select {
@@ -264,10 +288,13 @@ func (in *Instance) Serve(ctx context.Context, ln net.Listener) error {
 	return serveErr
 }
 
-// Close closes the database. Serve calls it on shutdown; it is safe to call
-// more than once.
+// Close closes the streaming hub and the database. Serve calls it on
+// shutdown; it is safe to call more than once.
 func (in *Instance) Close() error {
-	in.closeOnce.Do(func() { in.closeErr = in.DB.Close() })
+	in.closeOnce.Do(func() {
+		in.Stream.Close()
+		in.closeErr = in.DB.Close()
+	})
 	return in.closeErr
 }
 

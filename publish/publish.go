@@ -37,7 +37,7 @@ type Service struct {
 // core, so inbound alerts and notes get their structured records.
 func New(db *store.DB, fed *federation.Federation, log *slog.Logger) *Service {
 	s := &Service{db: db, fed: fed, urls: fed.URLs, log: log, now: time.Now}
-	fed.Processor.Hook = s
+	fed.Processor.AddHook(s)
 	return s
 }
 

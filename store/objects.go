@@ -225,6 +225,25 @@ func (t *Tx) OutboxPage(accountID, before string, limit int) (iris []string, las
 	return iris, last, nil
 }
 
+// CountOutboxCreates returns how many objects an account published: the
+// Create activities in its outbox (ids ending in "/activity", as the
+// outbox mints them), not its follows and undos.
+func (t *Tx) CountOutboxCreates(accountID string) (int, error) {
+	b, err := bucket(t.tx, bucketOutbox)
+	if err != nil {
+		return 0, err
+	}
+	prefix := outboxKey(accountID, "")
+	n := 0
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if bytes.HasSuffix(v, []byte("/activity")) {
+			n++
+		}
+	}
+	return n, nil
+}
+
 // CountOutbox returns how many activities an account's outbox holds.
 func (t *Tx) CountOutbox(accountID string) (int, error) {
 	b, err := bucket(t.tx, bucketOutbox)
