@@ -134,6 +134,8 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Instance, err
 		lang = l[0]
 	}
 	soc := social.New(db, fed, &mastodon.Converter{URLs: fed.URLs, Language: lang}, log)
+	pub.OnLocalObject = soc.LocalObject
+	mod.Hooks.Released = soc.Released
 	in := &Instance{
 		Config:      cfg,
 		DB:          db,

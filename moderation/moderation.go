@@ -255,7 +255,16 @@ func (s *Service) SetActorTrust(ctx context.Context, by By, actor, level, reason
 
 // Approve releases a held object: it becomes visible everywhere it belongs.
 func (s *Service) Approve(ctx context.Context, by By, iri string) (*store.Object, error) {
-	return s.decide(ctx, by, iri, true, "")
+	o, err := s.decide(ctx, by, iri, true, "")
+	if err != nil {
+		return nil, err
+	}
+	if s.Hooks.Released != nil {
+		if err := s.Hooks.Released(ctx, iri); err != nil {
+			return o, fmt.Errorf("approved, but adding it to timelines failed: %w", err)
+		}
+	}
+	return o, nil
 }
 
 // Reject removes a held object, keeping the reason.

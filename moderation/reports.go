@@ -24,6 +24,9 @@ type Hooks struct {
 	Forward func(ctx context.Context, objects []string, comment string) (string, error)
 	// SuspendLocal disables a local account.
 	SuspendLocal func(ctx context.Context, actor string) error
+	// Released is told that a held object was approved, so that it now
+	// appears everywhere it belongs (timelines, streams).
+	Released func(ctx context.Context, iri string) error
 }
 
 // Report stores a report made here about an account and some of its posts

@@ -31,9 +31,11 @@ func (s *Service) CreateNote(ctx context.Context, au Author, n alert.PracticeNot
 		return nil, err
 	}
 	rec := &store.NoteRecord{IRI: iri, Seq: seq, Local: true, AccountID: au.Org.ID, Note: n, Moderation: store.ModVisible}
-	_, err = s.fed.Outbox.PublishObject(ctx, au.Org, obj, aud, func(t *store.Tx, _ *store.Object) error {
-		_, err := t.PutNote(rec)
-		return err
+	_, err = s.fed.Outbox.PublishObject(ctx, au.Org, obj, aud, func(t *store.Tx, o *store.Object) error {
+		if _, err := t.PutNote(rec); err != nil {
+			return err
+		}
+		return s.local(t, o)
 	})
 	if err != nil {
 		return nil, err

@@ -31,6 +31,17 @@ type Service struct {
 	urls federation.URLs
 	log  *slog.Logger
 	now  func() time.Time
+	// OnLocalObject, when set, is called in the transaction that publishes
+	// a local alert or note (timelines fan it out there).
+	OnLocalObject func(t *store.Tx, o *store.Object) error
+}
+
+// local runs OnLocalObject, if any.
+func (s *Service) local(t *store.Tx, o *store.Object) error {
+	if s.OnLocalObject == nil {
+		return nil
+	}
+	return s.OnLocalObject(t, o)
 }
 
 // New returns the publishing service and registers it with the federation
@@ -141,9 +152,11 @@ func (s *Service) CreateAlert(ctx context.Context, au Author, a alert.Alert) (*s
 		return nil, err
 	}
 	rec := &store.AlertRecord{IRI: iri, Seq: seq, Local: true, AccountID: au.Org.ID, Alert: a, Moderation: store.ModVisible}
-	_, err = s.fed.Outbox.PublishObject(ctx, au.Org, obj, aud, func(t *store.Tx, _ *store.Object) error {
-		_, err := t.PutAlert(rec)
-		return err
+	_, err = s.fed.Outbox.PublishObject(ctx, au.Org, obj, aud, func(t *store.Tx, o *store.Object) error {
+		if _, err := t.PutAlert(rec); err != nil {
+			return err
+		}
+		return s.local(t, o)
 	})
 	if err != nil {
 		return nil, err

@@ -53,6 +53,7 @@ var migrations = []migration{
 	{Version: 7, Name: "create timeline, reaction and notification buckets", Up: createBuckets(
 		bucketHomeTimeline, bucketPublicTimeline, bucketTagTimeline, bucketFavourites, bucketFavouritesByObject,
 		bucketReblogsByObject, bucketBookmarks, bucketNotifications, bucketIdempotency, bucketStatusEdits,
+		bucketReplies, bucketLocalTimeline,
 	)},
 	{Version: 8, Name: "create marker and account settings buckets", Up: createBuckets(
 		bucketMarkers, bucketAccountSettings, bucketRemoteActorIDs,
