@@ -11,11 +11,7 @@ package handlers
 // from query, form or JSON bodies, and Mastodon's Link pagination.
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
-	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -131,39 +127,14 @@ func (s *Server) writeMarkers(c echo.Context, timelines []string) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// apiParams returns a request's parameters as Mastodon reads them: the
-// query, and the body (form, multipart or JSON). Nested JSON objects become
-// Rails-style keys ({"source":{"privacy":"x"}} is source[privacy]) and JSON
-// arrays repeated values, so form and JSON clients are read alike.
+// apiParams is requestParams for the client API: a body that is neither a
+// valid form nor a JSON object is a 400 with Mastodon's error shape.
 func apiParams(c echo.Context) (url.Values, error) {
-	r := c.Request()
-	mt, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
-	if mt != "application/json" && !strings.HasSuffix(mt, "+json") {
-		p, err := c.FormParams()
-		if err != nil {
-			return nil, echo.NewHTTPError(http.StatusBadRequest, "the request body is not a valid form")
-		}
-		return p, nil
-	}
-	params := r.URL.Query()
-	body, err := io.ReadAll(r.Body)
+	p, err := requestParams(c)
 	if err != nil {
-		return nil, err
+		return nil, echo.NewHTTPError(http.StatusBadRequest, "the request body is not valid form data or JSON")
 	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return params, nil
-	}
-	var obj map[string]any
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&obj); err != nil {
-		return nil, echo.NewHTTPError(http.StatusBadRequest, "the request body is not a JSON object")
-	}
-	for k, v := range obj {
-		params.Del(k)
-		flattenParam(params, k, v)
-	}
-	return params, nil
+	return p, nil
 }
 
 func flattenParam(p url.Values, key string, v any) {

@@ -77,9 +77,11 @@ func (s *Server) oauthRoutes() {
 
 // --- request decoding ---
 
-// requestParams returns a request's parameters: its query, overridden by
-// its body, which may be form-encoded, multipart, or a JSON object (string,
-// number and boolean values; arrays give several values).
+// requestParams returns a request's parameters as Mastodon (Rails) reads
+// them: its query, overridden by its body, which may be form-encoded,
+// multipart, or a JSON object. Nested JSON objects become Rails-style keys
+// ({"source":{"privacy":"x"}} is source[privacy]) and JSON arrays repeated
+// values, so form and JSON clients are read alike.
 func requestParams(c echo.Context) (url.Values, error) {
 	r := c.Request()
 	mt, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
@@ -104,9 +106,9 @@ func requestParams(c echo.Context) (url.Values, error) {
 	if err := dec.Decode(&obj); err != nil {
 		return nil, err
 	}
-	for k := range obj {
+	for k, v := range obj {
 		params.Del(k)
-		addJSONParam(params, k, obj[k])
+		flattenParam(params, k, v)
 	}
 	return params, nil
 }
