@@ -13,6 +13,7 @@ import (
 	"github.com/tocsin-network/tocsin/account"
 	"github.com/tocsin-network/tocsin/config"
 	"github.com/tocsin-network/tocsin/federation"
+	"github.com/tocsin-network/tocsin/moderation"
 	"github.com/tocsin-network/tocsin/oauth"
 	"github.com/tocsin-network/tocsin/publish"
 	"github.com/tocsin-network/tocsin/social"
@@ -30,6 +31,8 @@ type Deps struct {
 	OAuth *oauth.Service
 	// Publish is the publishing service (alerts and notes).
 	Publish *publish.Service
+	// Moderation is the moderation service; nil leaves out the admin routes.
+	Moderation *moderation.Service
 	// Social is the client API's statuses, timelines and notifications;
 	// nil leaves out their routes.
 	Social *social.Service
@@ -51,6 +54,7 @@ type Server struct {
 	fed      *federation.Federation
 	oauth    *oauth.Service
 	pub      *publish.Service
+	mod      *moderation.Service
 	social   *social.Service
 	stream   *stream.Hub
 	now      func() time.Time
@@ -69,6 +73,7 @@ func New(d Deps) *Server {
 		fed:      d.Federation,
 		oauth:    d.OAuth,
 		pub:      d.Publish,
+		mod:      d.Moderation,
 		social:   d.Social,
 		stream:   d.Stream,
 		now:      time.Now,
@@ -119,6 +124,7 @@ func (s *Server) routes() {
 	s.mastodonStatusRoutes()
 	s.streamingRoutes()
 	s.mastodonAccountRoutes()
+	s.adminRoutes()
 }
 
 func (s *Server) livez(c echo.Context) error {

@@ -162,6 +162,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Instance, err
 			}
 		}}),
 		Publish:     pub,
+		Moderation:  mod,
 		Social:      soc,
 		Stream:      in.Stream,
 		Config:      cfg,
