@@ -2,6 +2,7 @@ package federation
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -510,4 +511,172 @@ func (o *Outbox) ApproveFollower(ctx context.Context, acct *store.Account, follo
 	}
 	o.done()
 	return nil
+}
+
+// SkipActivity, returned by the also function of Like, Announce or
+// UndoActivity, abandons the transaction without an error: nothing is
+// stored or sent (the reaction already exists, or is already gone), and
+// the method returns its zero value.
+var SkipActivity = errors.New("federation: nothing to send")
+
+// inboxOf returns where to deliver to an actor: its shared inbox or its
+// inbox, fetched when not cached ("" for a local actor).
+func (o *Outbox) inboxOf(ctx context.Context, actor string) (string, error) {
+	if hostOf(actor) == o.urls.Host() {
+		return "", nil
+	}
+	r, err := o.remote.Actor(ctx, actor, false)
+	if err != nil {
+		return "", &tocsin.Error{Code: tocsin.EUNAVAILABLE, Message: "cannot reach " + actor, Err: err}
+	}
+	if r.SharedInbox != "" {
+		return r.SharedInbox, nil
+	}
+	return r.Inbox, nil
+}
+
+// react runs a reaction's transaction, fn, and wakes the delivery workers
+// after it commits. It reports false when fn ended it with SkipActivity.
+func (o *Outbox) react(ctx context.Context, also func(*store.Tx) error) (bool, error) {
+	err := o.db.Update(ctx, also)
+	if errors.Is(err, SkipActivity) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	o.done()
+	return true, nil
+}
+
+// Like favourites object (by author) as acct: the Like is stored in acct's
+// outbox and queued to the author's inbox (nothing is delivered to a
+// local author) in one transaction with also, which gets the Like's IRI
+// (for the caller's reaction records). It returns that IRI, or "" when
+// also returned SkipActivity. The author's actor is fetched first when not
+// cached: network I/O stays outside the transaction.
+func (o *Outbox) Like(ctx context.Context, acct *store.Account, object, author string, also func(t *store.Tx, like string) error) (string, error) {
+	inbox, err := o.inboxOf(ctx, author)
+	if err != nil {
+		return "", err
+	}
+	var id string
+	sent, err := o.react(ctx, func(t *store.Tx) error {
+		id = o.urls.Activity(acct.Username, t.NewID())
+		if also != nil {
+			if err := also(t, id); err != nil {
+				return err
+			}
+		}
+		like := ap.NewLike(id, o.urls.Actor(acct.Username), object)
+		return o.send(ctx, t, acct, id, like, []string{inbox}, false, true)
+	})
+	if !sent {
+		return "", err
+	}
+	return id, nil
+}
+
+// Announce boosts object (by author) as acct, publicly: the Announce is
+// stored as an object of acct's (Type "Announce", Target object, so it
+// reads as a boost in timelines) and as an activity in acct's outbox, and
+// queued to acct's followers and the author, in one transaction with also,
+// which gets the stored object (for reaction records and timelines). It
+// returns that object, or nil when also returned SkipActivity. Whether the
+// object may be boosted at all (TLP) is the caller's decision.
+func (o *Outbox) Announce(ctx context.Context, acct *store.Account, object, author string, also func(*store.Tx, *store.Object) error) (*store.Object, error) {
+	inbox, err := o.inboxOf(ctx, author)
+	if err != nil {
+		return nil, err
+	}
+	me := o.urls.Actor(acct.Username)
+	var rec *store.Object
+	sent, err := o.react(ctx, func(t *store.Tx) error {
+		seq := t.NewID()
+		id := o.urls.Activity(acct.Username, seq)
+		now := o.now().UTC()
+		act := ap.NewAnnounce(id, me, object, []string{ap.PublicIRI}, []string{o.urls.Followers(acct.Username), author}, now)
+		raw, err := ap.Marshal(act)
+		if err != nil {
+			return fmt.Errorf("encode %s: %w", id, err)
+		}
+		rec = &store.Object{IRI: id, Seq: seq, Type: "Announce", AttributedTo: me, Local: true, AccountID: acct.ID,
+			Target: object, Public: true, Raw: raw, Published: now, Moderation: store.ModVisible}
+		if _, err := t.PutObject(rec); err != nil {
+			return err
+		}
+		if also != nil {
+			if err := also(t, rec); err != nil {
+				return err
+			}
+		}
+		inboxes, err := t.FollowerInboxes(me)
+		if err != nil {
+			return err
+		}
+		return o.send(ctx, t, acct, id, act, append(inboxes, inbox), true, true)
+	})
+	if !sent {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// UndoActivity withdraws one of acct's Likes or Announces (activity, its
+// IRI, of an object by author): the Undo goes where the activity went (the
+// author, and for an Announce acct's followers), in one transaction with
+// also, which gets the stored Announce object (nil for a Like) before it
+// is removed. It returns the Undo's IRI, or "" when also returned
+// SkipActivity.
+func (o *Outbox) UndoActivity(ctx context.Context, acct *store.Account, activity, author string, also func(*store.Tx, *store.Object) error) (string, error) {
+	inbox, err := o.inboxOf(ctx, author)
+	if err != nil {
+		return "", err
+	}
+	me := o.urls.Actor(acct.Username)
+	var id string
+	sent, err := o.react(ctx, func(t *store.Tx) error {
+		prev, err := t.Activity(activity)
+		if err != nil {
+			return err
+		}
+		if prev.AccountID != acct.ID || (prev.Type != "Like" && prev.Type != "Announce") {
+			return tocsin.Errorf(tocsin.EINVALID, "%s is not a Like or Announce of %s's", activity, acct.Username)
+		}
+		var inner map[string]any
+		if err := json.Unmarshal(prev.Raw, &inner); err != nil {
+			return fmt.Errorf("decode %s: %w", activity, err)
+		}
+		delete(inner, "@context")
+		var rec *store.Object
+		if prev.Type == "Announce" {
+			if rec, err = t.Object(activity); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
+		if also != nil {
+			if err := also(t, rec); err != nil {
+				return err
+			}
+		}
+		inboxes := []string{inbox}
+		if prev.Type == "Announce" {
+			if rec != nil {
+				if err := t.RemoveObject(activity); err != nil {
+					return err
+				}
+			}
+			fi, err := t.FollowerInboxes(me)
+			if err != nil {
+				return err
+			}
+			inboxes = append(inboxes, fi...)
+		}
+		id = o.urls.Activity(acct.Username, t.NewID())
+		return o.send(ctx, t, acct, id, ap.NewUndo(id, me, inner), inboxes, prev.Public, true)
+	})
+	if !sent {
+		return "", err
+	}
+	return id, nil
 }

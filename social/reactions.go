@@ -3,70 +3,14 @@ package social
 import (
 	"context"
 	"fmt"
-	"net/url"
 
 	tocsin "github.com/tocsin-network/tocsin"
+	"github.com/tocsin-network/tocsin/federation"
 	"github.com/tocsin-network/tocsin/federation/ap"
 	"github.com/tocsin-network/tocsin/mastodon"
 	"github.com/tocsin-network/tocsin/store"
 	"github.com/tocsin-network/tocsin/stream"
 )
-
-// deliver stores an activity the viewer's actor sends and queues it to
-// inboxes (other hosts the policy allows), inside t.
-func (s *Service) deliver(ctx context.Context, t *store.Tx, actor *store.Account, iri string, activity map[string]any, inboxes []string, public bool) error {
-	body, err := ap.Marshal(activity)
-	if err != nil {
-		return err
-	}
-	typ, _ := activity["type"].(string)
-	if err := t.PutActivity(&store.Activity{IRI: iri, Type: typ, AccountID: actor.ID, Raw: body, Public: public, Published: s.now().UTC()}); err != nil {
-		return err
-	}
-	if err := t.AppendOutbox(actor.ID, iri); err != nil {
-		return err
-	}
-	seen := map[string]bool{}
-	var targets []string
-	for _, inbox := range inboxes {
-		u, err := url.Parse(inbox)
-		if err != nil || u.Host == "" || u.Host == s.urls.Host() || seen[inbox] {
-			continue
-		}
-		seen[inbox] = true
-		if err := s.fed.Policy().AllowOutbound(ctx, u.Host); err != nil {
-			continue
-		}
-		targets = append(targets, inbox)
-	}
-	if len(targets) == 0 {
-		return nil
-	}
-	_, err = t.EnqueueDeliveries(store.DeliveryBatch{Body: body, SignerID: actor.ID, ActivityID: iri, Inboxes: targets})
-	return err
-}
-
-// authorInbox is the inbox of a remote author ("" for a local one),
-// fetched before any transaction.
-func (s *Service) authorInbox(ctx context.Context, author string) (string, error) {
-	if _, ok := s.urls.LocalUsername(author); ok {
-		return "", nil
-	}
-	r, err := s.fed.Remote.Actor(ctx, author, false)
-	if err != nil {
-		return "", &tocsin.Error{Code: tocsin.EUNAVAILABLE, Message: "cannot reach " + author, Err: err}
-	}
-	if r.SharedInbox != "" {
-		return r.SharedInbox, nil
-	}
-	return r.Inbox, nil
-}
-
-func (s *Service) kick() {
-	if s.fed.Deliverer != nil {
-		s.fed.Deliverer.Kick()
-	}
-}
 
 // Favourite likes a status as the viewer's actor and sends the Like to
 // its author.
@@ -105,114 +49,120 @@ func (s *Service) react(ctx context.Context, v *Viewer, id, kind string, undo bo
 			return mastodon.Status{}, tocsin.Errorf(tocsin.EINVALID, "Only public statuses can be boosted: this one's audience (TLP) forbids sharing it further")
 		}
 	}
-	inbox, err := s.authorInbox(ctx, o.AttributedTo)
+	actor := v.Actor
+	me := s.actorIRI(actor)
+	var prev string
+	err = s.db.View(ctx, func(t *store.Tx) error {
+		prev, err = t.Reaction(kind, o.IRI, me)
+		return err
+	})
 	if err != nil {
 		return mastodon.Status{}, err
 	}
-	actor := v.Actor
-	me := s.actorIRI(actor)
-	err = s.db.Update(ctx, func(t *store.Tx) error {
-		prev, err := t.Reaction(kind, o.IRI, me)
+	if undo == (prev == "") {
+		return s.StatusByIRI(ctx, v, o.IRI) // already done: Mastodon answers with the status
+	}
+	// unchanged guards against a concurrent favourite or boost of the same
+	// status: the second finds the reaction changed and sends nothing.
+	unchanged := func(t *store.Tx) error {
+		cur, err := t.Reaction(kind, o.IRI, me)
 		if err != nil {
 			return err
 		}
-		if undo == (prev == "") {
-			return nil // already done: Mastodon answers with the status
+		if cur != prev {
+			return federation.SkipActivity
 		}
-		inboxes := []string{inbox}
-		if kind == "Announce" {
-			fi, err := t.FollowerInboxes(me)
-			if err != nil {
+		return nil
+	}
+	outbox := s.fed.Outbox
+	switch {
+	case undo:
+		_, err = outbox.UndoActivity(ctx, actor, prev, o.AttributedTo, func(t *store.Tx, boost *store.Object) error {
+			if err := unchanged(t); err != nil {
 				return err
 			}
-			inboxes = append(inboxes, fi...)
-		}
-		if undo {
 			if err := t.DeleteReaction(kind, o.IRI, me, actor.ID); err != nil {
 				return err
 			}
-			var inner map[string]any
-			if kind == "Like" {
-				inner = ap.NewLike(prev, me, o.IRI)
-			} else {
-				inner = ap.NewAnnounce(prev, me, o.IRI, []string{ap.PublicIRI}, []string{s.urls.Followers(actor.Username)}, s.now().UTC())
-				if rec, err := t.Object(prev); err == nil {
-					evs, err := s.unfanOut(t, rec)
-					if err != nil {
-						return err
-					}
-					s.emit(t, evs)
-					if err := t.RemoveObject(prev); err != nil {
-						return err
-					}
-				}
+			if boost == nil {
+				return nil
 			}
-			uid := s.urls.Activity(actor.Username, t.NewID())
-			return s.deliver(ctx, t, actor, uid, ap.NewUndo(uid, me, inner), inboxes, kind == "Announce")
-		}
-		seq := t.NewID()
-		aid := s.urls.Activity(actor.Username, seq)
-		var act map[string]any
-		if kind == "Like" {
-			act = ap.NewLike(aid, me, o.IRI)
-		} else {
-			act = ap.NewAnnounce(aid, me, o.IRI, []string{ap.PublicIRI}, []string{s.urls.Followers(actor.Username), o.AttributedTo}, s.now().UTC())
-		}
-		if err := t.PutReaction(kind, o.IRI, me, actor.ID, aid); err != nil {
-			return err
-		}
-		var evs []event
-		if o.Local && o.AccountID != "" && o.AccountID != actor.ID {
-			typ := mastodon.NotifyFavourite
-			if kind == "Announce" {
-				typ = mastodon.NotifyReblog
-			}
-			ev, err := s.notify(t, o.AccountID, typ, me, o.IRI)
+			evs, err := s.unfanOut(t, boost)
 			if err != nil {
 				return err
 			}
-			evs = append(evs, ev)
-		}
-		if kind == "Announce" {
-			raw, err := ap.Marshal(act)
+			s.emit(t, evs)
+			return nil
+		})
+	case kind == "Like":
+		_, err = outbox.Like(ctx, actor, o.IRI, o.AttributedTo, func(t *store.Tx, like string) error {
+			if err := unchanged(t); err != nil {
+				return err
+			}
+			if err := t.PutReaction(kind, o.IRI, me, actor.ID, like); err != nil {
+				return err
+			}
+			return s.notifyReaction(t, o, mastodon.NotifyFavourite, actor, nil)
+		})
+	default:
+		_, err = outbox.Announce(ctx, actor, o.IRI, o.AttributedTo, func(t *store.Tx, boost *store.Object) error {
+			if err := unchanged(t); err != nil {
+				return err
+			}
+			if err := t.PutReaction(kind, o.IRI, me, actor.ID, boost.IRI); err != nil {
+				return err
+			}
+			ev, err := s.homeBoost(t, actor, boost)
 			if err != nil {
 				return err
 			}
-			rec := &store.Object{IRI: aid, Seq: seq, Type: "Announce", AttributedTo: me, Local: true, AccountID: actor.ID,
-				Target: o.IRI, Public: true, Raw: raw, Published: s.now().UTC(), Moderation: store.ModVisible}
-			if _, err := t.PutObject(rec); err != nil {
-				return err
-			}
-			// The boost shows in the booster's and their local followers' homes.
-			home := []string{actor.ID}
-			fs, err := t.Followers(me, store.FollowAccepted)
-			if err != nil {
-				return err
-			}
-			for _, f := range fs {
-				if name, ok := s.urls.LocalUsername(f.Follower); ok {
-					if a, err := t.LocalAccountByUsername(name); err == nil {
-						home = append(home, a.ID)
-					}
-				}
-			}
-			var streams []string
-			for _, id := range home {
-				if err := t.AddHome(id, seq, aid); err != nil {
-					return err
-				}
-				streams = append(streams, stream.User(id))
-			}
-			evs = append(evs, event{kind: "update", streams: streams, iri: aid})
-		}
-		s.emit(t, evs)
-		return s.deliver(ctx, t, actor, aid, act, inboxes, kind == "Announce")
-	})
+			return s.notifyReaction(t, o, mastodon.NotifyReblog, actor, []event{ev})
+		})
+	}
 	if err != nil {
 		return mastodon.Status{}, fmt.Errorf("%s %s: %w", kind, o.IRI, err)
 	}
-	s.kick()
 	return s.StatusByIRI(ctx, v, o.IRI)
+}
+
+// notifyReaction notifies o's local author (unless they reacted
+// themselves) of a favourite or reblog by reactor, and emits evs with the
+// notification after t commits.
+func (s *Service) notifyReaction(t *store.Tx, o *store.Object, typ string, reactor *store.Account, evs []event) error {
+	if o.Local && o.AccountID != "" && o.AccountID != reactor.ID {
+		ev, err := s.notify(t, o.AccountID, typ, s.actorIRI(reactor), o.IRI)
+		if err != nil {
+			return err
+		}
+		evs = append([]event{ev}, evs...)
+	}
+	s.emit(t, evs)
+	return nil
+}
+
+// homeBoost puts a local boost in the booster's and their local
+// followers' home timelines.
+func (s *Service) homeBoost(t *store.Tx, booster *store.Account, boost *store.Object) (event, error) {
+	home := []string{booster.ID}
+	fs, err := t.Followers(boost.AttributedTo, store.FollowAccepted)
+	if err != nil {
+		return event{}, err
+	}
+	for _, f := range fs {
+		if name, ok := s.urls.LocalUsername(f.Follower); ok {
+			if a, err := t.LocalAccountByUsername(name); err == nil {
+				home = append(home, a.ID)
+			}
+		}
+	}
+	var streams []string
+	for _, id := range home {
+		if err := t.AddHome(id, boost.Seq, boost.IRI); err != nil {
+			return event{}, err
+		}
+		streams = append(streams, stream.User(id))
+	}
+	return event{kind: "update", streams: streams, iri: boost.IRI}, nil
 }
 
 func containsPublic(list []string) bool {
