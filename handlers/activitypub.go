@@ -119,6 +119,9 @@ func (s *Server) followCollection(followers bool) echo.HandlerFunc {
 // once deleted. Objects not addressed to the public are not served here
 // (their audience receives them by delivery).
 func (s *Server) object(c echo.Context) error {
+	if !wantsActivityJSON(c.Request()) {
+		return s.webObject(c)
+	}
 	if err := s.authorizeFetch(c); err != nil {
 		return err
 	}

@@ -343,9 +343,14 @@ func TestBadRequestsGetClearErrors(t *testing.T) {
 	if status != http.StatusNotFound || decodeJSON(t, body)["error"] == nil {
 		t.Errorf("unknown actor: %d %s", status, body)
 	}
+	// Browsers get an HTML 404 page; API clients get Mastodon's JSON error.
 	status, ctype, body := get(t, s.URL+"/no/such/route", "text/html")
+	if status != http.StatusNotFound || !strings.HasPrefix(ctype, "text/html") {
+		t.Errorf("unknown page for a browser: %d %q %s", status, ctype, body)
+	}
+	status, ctype, body = get(t, s.URL+"/api/v1/no/such/route", "text/html")
 	if status != http.StatusNotFound || !strings.HasPrefix(ctype, "application/json") {
-		t.Errorf("unknown route: %d %q %s", status, ctype, body)
+		t.Errorf("unknown API route: %d %q %s", status, ctype, body)
 	}
 
 	resp, err := http.Post(s.URL+"/users/alice", "application/activity+json", strings.NewReader(strings.Repeat("x", 4096)))

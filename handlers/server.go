@@ -125,6 +125,7 @@ func (s *Server) routes() {
 	s.streamingRoutes()
 	s.mastodonAccountRoutes()
 	s.adminRoutes()
+	s.webRoutes()
 }
 
 func (s *Server) livez(c echo.Context) error {

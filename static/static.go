@@ -6,5 +6,5 @@ import "embed"
 
 // Files holds everything under templates/ and assets/.
 //
-//go:embed templates
+//go:embed templates assets
 var Files embed.FS
