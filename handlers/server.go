@@ -125,6 +125,7 @@ func (s *Server) routes() {
 	s.streamingRoutes()
 	s.mastodonAccountRoutes()
 	s.adminRoutes()
+	s.webSignedInRoutes()
 	s.webRoutes()
 }
 

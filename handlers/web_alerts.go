@@ -4,12 +4,14 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	tocsin "github.com/tocsin-network/tocsin"
+	"github.com/tocsin-network/tocsin/account"
 	"github.com/tocsin-network/tocsin/alert"
 	"github.com/tocsin-network/tocsin/publish"
 	"github.com/tocsin-network/tocsin/store"
@@ -102,7 +104,7 @@ func (s *Server) webAlerts(c echo.Context) error {
 	if len(problems) > 0 {
 		status = http.StatusBadRequest
 	} else {
-		recs, next, err := s.pub.ListVisible(c.Request().Context(), nil, f)
+		recs, next, err := s.pub.ListVisible(c.Request().Context(), s.webViewer(c), f)
 		if err != nil {
 			return err
 		}
@@ -125,6 +127,7 @@ func (s *Server) webAlerts(c echo.Context) error {
 type alertData struct {
 	webAlert
 	Revisions []webRevision
+	EditURL   string // for a signed-in person who may edit it
 }
 
 // webAlertPage shows one alert with every field, its history and origin.
@@ -132,6 +135,11 @@ func (s *Server) webAlertPage(c echo.Context, rec *store.AlertRecord) error {
 	v := s.webAlertView(rec)
 	p := webPage{Title: rec.Alert.Title, Section: "alerts", Canonical: v.Page,
 		Data: alertData{webAlert: v, Revisions: revisionViews(rec.Revisions)}}
+	if a := s.signedIn(c); a != nil && rec.Local && (a.Role == account.RoleAdmin || slices.Contains(a.ActsFor, rec.AccountID)) {
+		d := p.Data.(alertData)
+		d.EditURL = "/compose/alert/" + rec.Seq
+		p.Data = d
+	}
 	if rec.Local {
 		p.ActivityJSON = rec.IRI
 	}
@@ -143,7 +151,7 @@ func (s *Server) webAlertPage(c echo.Context, rec *store.AlertRecord) error {
 // page of a peer's alert. A local alert's page is its IRI.
 func (s *Server) webPeerAlert(c echo.Context) error {
 	rec, err := s.pub.DB().AlertBySeq(c.Request().Context(), c.Param("id"))
-	if errors.Is(err, store.ErrNotFound) || (err == nil && !publish.CanRead(nil, rec)) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !publish.CanRead(s.webViewer(c), rec)) {
 		return s.webNotFound(c)
 	}
 	if err != nil {
@@ -166,7 +174,7 @@ func (s *Server) webObject(c echo.Context) error {
 	}
 	db := s.pub.DB()
 	if rec, err := db.Alert(ctx, iri); err == nil {
-		if !rec.Local || !publish.CanRead(nil, rec) {
+		if !rec.Local || !publish.CanRead(s.webViewer(c), rec) {
 			return s.webNotFound(c)
 		}
 		return s.webAlertPage(c, rec)

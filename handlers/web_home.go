@@ -48,7 +48,7 @@ func (s *Server) webHome(c echo.Context) error {
 			d.Orgs = append(d.Orgs, l)
 		}
 	}
-	recs, _, err := s.pub.ListVisible(ctx, nil, store.AlertFilter{Limit: 10})
+	recs, _, err := s.pub.ListVisible(ctx, s.webViewer(c), store.AlertFilter{Limit: 10})
 	if err != nil {
 		return err
 	}

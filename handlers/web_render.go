@@ -12,8 +12,10 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tocsin-network/tocsin/account"
 	"github.com/tocsin-network/tocsin/alert"
 	"github.com/tocsin-network/tocsin/static"
+	"github.com/tocsin-network/tocsin/store"
 )
 
 // The public web pages: server-rendered, one handler per page, templates
@@ -51,11 +53,35 @@ var webFuncs = template.FuncMap{
 	"when": func(t time.Time) string { return t.UTC().Format("2 Jan 2006, 15:04 UTC") },
 	"day":  func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
 	// html marks HTML the alert package has already sanitised (BodyHTML).
-	"html":  func(s string) template.HTML { return template.HTML(s) },
-	"lower": strings.ToLower,
+	"html":    func(s string) template.HTML { return template.HTML(s) },
+	"lower":   strings.ToLower,
+	"field":   formFieldOf,
+	"invalid": invalidAttrs,
+	"safeID":  safeID,
+	"list":    func(v ...string) []string { return v },
 	"tlpClass": func(name string) string {
 		return "tlp-" + strings.ToLower(strings.ReplaceAll(name, "+", "-"))
 	},
+}
+
+// formField is one form control's id and errors, for the "fieldError"
+// template and the invalid function.
+type formField struct {
+	ID   string
+	Errs []string
+}
+
+func formFieldOf(errs fieldErrors, id, name string) formField {
+	return formField{ID: id, Errs: errs[name]}
+}
+
+// invalidAttrs marks a control with errors: aria-invalid, and
+// aria-describedby pointing at its error message.
+func invalidAttrs(f formField) template.HTMLAttr {
+	if len(f.Errs) == 0 {
+		return ""
+	}
+	return template.HTMLAttr(`aria-invalid="true" aria-describedby="` + template.HTMLEscapeString(f.ID) + `-error"`)
 }
 
 // webTemplates parses each page with the layout, once.
@@ -68,7 +94,7 @@ var webTemplates = sync.OnceValue(func() map[string]*template.Template {
 	for _, p := range pages {
 		name := strings.TrimSuffix(strings.TrimPrefix(p, "templates/web/page_"), ".html")
 		out[name] = template.Must(template.New("layout.html").Funcs(webFuncs).
-			ParseFS(static.Files, "templates/web/layout.html", "templates/web/parts.html", p))
+			ParseFS(static.Files, "templates/web/layout.html", "templates/web/parts.html", "templates/web/forms.html", p))
 	}
 	return out
 })
@@ -87,13 +113,50 @@ type webPage struct {
 	Canonical    string
 	ActivityJSON string // the same resource as ActivityPub JSON, if any
 	Feeds        []feedLink
-	Data         any
+	// Viewer is the signed-in person (the header says so), nil for anyone.
+	Viewer *webViewerInfo
+	// CSRF is the token every form of a signed-in page carries.
+	CSRF string
+	Data any
+}
+
+// webViewerInfo is what the header shows of the signed-in person.
+type webViewerInfo struct {
+	Username, Name    string
+	CanPublish, Staff bool
+	Admin             bool
+}
+
+// viewerInfo describes a signed-in person for the header.
+func viewerInfo(a *store.Account) *webViewerInfo {
+	v := &webViewerInfo{Username: a.Username, Name: a.DisplayName,
+		CanPublish: a.Role == account.RoleAdmin || len(a.ActsFor) > 0,
+		Staff:      a.Role == account.RoleAdmin || a.Role == account.RoleModerator,
+		Admin:      a.Role == account.RoleAdmin}
+	if v.Name == "" {
+		v.Name = a.Username
+	}
+	return v
 }
 
 // render writes a page with the security headers.
 func (s *Server) render(c echo.Context, status int, name string, p webPage) error {
 	p.Lang = s.defaultLanguage()
 	p.InstanceName = s.cfg.Instance.Name
+	if a := s.signedIn(c); a != nil {
+		p.Viewer = viewerInfo(a)
+		// The sign-out form in the header needs the token on every page.
+		if p.CSRF, _ = c.Get("csrf").(string); p.CSRF == "" {
+			if ck, err := c.Cookie(webCSRFCookie); err == nil {
+				p.CSRF = ck.Value
+			}
+		}
+		h := c.Response().Header()
+		h.Set("Cache-Control", "no-store")
+		h.Add("Vary", "Cookie")
+	} else {
+		p.CSRF, _ = c.Get("csrf").(string)
+	}
 	tmpl, ok := webTemplates()[name]
 	if !ok {
 		panic("no web template " + name)
