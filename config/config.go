@@ -36,6 +36,8 @@ type Config struct {
 	HTTP       HTTP       `key:"http"`
 	Federation Federation `key:"federation"`
 	Admin      Admin      `key:"admin"`
+	Metrics    Metrics    `key:"metrics"`
+	Limits     Limits     `key:"limits"`
 
 	origins map[string]origin // dotted key -> where its current value came from
 }
@@ -72,6 +74,7 @@ type HTTP struct {
 	ShutdownTimeout time.Duration `key:"shutdown_timeout" doc:"how long shutdown waits for requests in flight"`
 	MaxBodyBytes    int64         `key:"max_body_bytes" kind:"size" doc:"cap on request bodies"`
 	MaxInboxBytes   int64         `key:"max_inbox_bytes" kind:"size" doc:"cap on ActivityPub inbox POST bodies"`
+	TrustedProxies  []string      `key:"trusted_proxies" doc:"CIDRs of reverse proxies whose X-Forwarded-For gives the client IP (env: comma-separated); empty trusts none"`
 }
 
 // Federation configures server-to-server ActivityPub.
@@ -87,6 +90,23 @@ type Federation struct {
 // Admin configures local administration.
 type Admin struct {
 	Socket string `key:"socket" doc:"path of the local admin socket; empty means <data_dir>/admin.sock"`
+}
+
+// Metrics configures the Prometheus metrics endpoint.
+type Metrics struct {
+	Listen string `key:"listen" doc:"host:port of a separate, admin-only listener serving /metrics; empty means no metrics listener"`
+}
+
+// Limits configures the in-memory rate limits. 0 turns a limit off.
+// Limits keyed by IP never apply to loopback clients.
+type Limits struct {
+	APIPer5Min           int `key:"api_per_5min" range:"0..100000000" doc:"unauthenticated API and OAuth requests per client IP per 5 minutes"`
+	APIPerAccountPer5Min int `key:"api_per_account_per_5min" range:"0..100000000" doc:"authenticated API requests per account per 5 minutes"`
+	SigninPerIPPer15Min  int `key:"signin_per_ip_per_15min" range:"0..100000000" doc:"sign-in attempts (POST /oauth/token, /oauth/authorize, /auth/sign_in) per client IP per 15 minutes"`
+	SignupPerIPPerHour   int `key:"signup_per_ip_per_hour" range:"0..100000000" doc:"registrations and app registrations per client IP per hour"`
+	InboxPerDomainPerMin int `key:"inbox_per_domain_per_min" range:"0..100000000" doc:"inbox POSTs per remote domain (signature keyId host) per minute"`
+	InboxPerIPPerMin     int `key:"inbox_per_ip_per_min" range:"0..100000000" doc:"inbox POSTs per client IP per minute"`
+	MaxTrackedKeys       int `key:"max_tracked_keys" range:"100..100000000" doc:"most IPs, accounts or domains each limit remembers; idle ones are forgotten first"`
 }
 
 // Default returns the configuration used when nothing is set: an instance
@@ -110,6 +130,7 @@ func Default() Config {
 			ShutdownTimeout: 20 * time.Second,
 			MaxBodyBytes:    1 << 20,
 			MaxInboxBytes:   256 << 10,
+			TrustedProxies:  []string{},
 		},
 		Federation: Federation{
 			SignatureWindow: 12 * time.Hour,
@@ -117,6 +138,15 @@ func Default() Config {
 			FetchTimeout:    10 * time.Second,
 			MaxFetchBytes:   4 << 20,
 			Mode:            "open",
+		},
+		Limits: Limits{
+			APIPer5Min:           300,
+			APIPerAccountPer5Min: 1500,
+			SigninPerIPPer15Min:  30,
+			SignupPerIPPerHour:   10,
+			InboxPerDomainPerMin: 1200,
+			InboxPerIPPerMin:     1200,
+			MaxTrackedKeys:       50000,
 		},
 	}
 }

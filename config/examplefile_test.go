@@ -14,7 +14,7 @@ const examplePath = "../config.example.toml"
 
 // commentedKey matches a commented-out setting in config.example.toml:
 // "#key = value" (prose comments have a space after "#").
-var commentedKey = regexp.MustCompile(`(?m)^#([a-z_]+ = .*)$`)
+var commentedKey = regexp.MustCompile(`(?m)^#([a-z0-9_]+ = .*)$`)
 
 func TestExampleFileLoadsAsDefaults(t *testing.T) {
 	c, err := Load(examplePath, nil)

@@ -155,6 +155,7 @@ func (p *Processor) objectFromOrigin(ctx context.Context, act *ap.Activity) (*ap
 	}
 	resp, err := p.remote.fetch.GetActivity(ctx, act.ObjectIRI)
 	if err != nil {
+		p.remote.instr.FetchError(err) // metrics
 		return nil, fmt.Errorf("fetch %s from its origin: %w", act.ObjectIRI, err)
 	}
 	doc, err := ap.Parse(resp.Body)

@@ -113,7 +113,7 @@ func newInboundRig(b *testing.B, workers bool) *inboundRig {
 	b.Helper()
 	rig := &inboundRig{}
 	if workers {
-		recv := cluster.Start(b, 0)
+		recv := cluster.Start(b, 0, cluster.NoLimits)
 		recv.CreateAccount(b, "org", "organization", "publisher")
 		rig.recvURL, rig.recvDB, rig.settled = recv.URL, recv.DB, recv.Federation.Settled
 	} else {
@@ -126,7 +126,7 @@ func newInboundRig(b *testing.B, workers bool) *inboundRig {
 		rig.recvURL, rig.recvDB = url, in.DB
 		rig.settled = func(context.Context) bool { return true }
 	}
-	send := cluster.Start(b, 1)
+	send := cluster.Start(b, 1, cluster.NoLimits)
 	rig.sendURL = send.URL
 	for i := range benchSigners {
 		name := fmt.Sprintf("observer%d", i)

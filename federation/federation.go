@@ -27,6 +27,9 @@ type Options struct {
 	DeliveryBackoff func(attempt int) time.Duration
 	Policy          Policy
 	Logger          *slog.Logger
+	// Instruments is told about inbound activities, signature failures,
+	// fetch errors, deliveries and the workers' heartbeats. Nil: no one.
+	Instruments Instruments
 }
 
 // Federation is one instance's federation core: inbox, processor, outbox,
@@ -74,10 +77,14 @@ func New(db *store.DB, urls URLs, instanceKey *rsa.PrivateKey, opts Options) (*F
 	f.Deliverer = delivery.New(db, delivery.PosterFunc(client.PostStatus), &accountKeys{db: db, urls: urls, instance: instanceKey}, delivery.Options{
 		Workers: opts.DeliveryWorkers, Backoff: opts.DeliveryBackoff, Logger: log,
 		Permanent: fetch.Permanent, OnGone: f.removeGoneInbox,
+		Observer: opts.Instruments, // metrics (nil stays nil)
 	})
 	f.Outbox = NewOutbox(db, urls, f.Remote, policy, log, f.Deliverer.Kick)
 	f.Processor = NewProcessor(db, urls, f.Remote, f.Outbox, policy, 8, log)
 	f.Inbox = NewInbox(db, urls, f.Remote, policy, opts.SignatureWindow, log, f.Processor.Kick)
+	if opts.Instruments != nil { // metrics
+		f.Remote.instr, f.Inbox.instr, f.Processor.instr = opts.Instruments, opts.Instruments, opts.Instruments
+	}
 	return f, nil
 }
 

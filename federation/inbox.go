@@ -70,6 +70,7 @@ type Inbox struct {
 	urls     URLs
 	log      *slog.Logger
 	kick     func()
+	instr    Instruments // metrics
 }
 
 // NewInbox returns an Inbox. kick wakes the processor after an append.
@@ -82,6 +83,7 @@ func NewInbox(db *store.DB, urls URLs, remote *Remote, policy Policy, window tim
 		urls:     urls,
 		log:      log,
 		kick:     kick,
+		instr:    noInstruments{},
 	}
 }
 
@@ -124,7 +126,18 @@ func firstID(raw json.RawMessage) string {
 // Receive verifies one inbound POST to username's inbox ("" for the shared
 // inbox) and journals it. A nil error means the activity is durably stored
 // (or was a duplicate): answer 202. Otherwise the error is an *InboxError.
-func (in *Inbox) Receive(ctx context.Context, r *http.Request, body []byte, username string) error {
+func (in *Inbox) Receive(ctx context.Context, r *http.Request, body []byte, username string) (err error) {
+	var typ, outcome string // metrics: counted once, however Receive ends
+	defer func() {
+		var ie *InboxError
+		switch {
+		case errors.As(err, &ie):
+			outcome = "refused:" + refusalClass(ie.Status)
+		case err == nil && outcome == "":
+			outcome = "accepted"
+		}
+		in.instr.InboundActivity(typ, outcome)
+	}()
 	if err := ap.CheckDepth(body); err != nil {
 		return refuse(http.StatusBadRequest, "malformed activity", err)
 	}
@@ -132,7 +145,6 @@ func (in *Inbox) Receive(ctx context.Context, r *http.Request, body []byte, user
 	if err := json.Unmarshal(body, &env); err != nil {
 		return refuse(http.StatusBadRequest, "malformed JSON", err)
 	}
-	var typ string
 	if json.Unmarshal(env.Type, &typ) != nil || typ == "" {
 		return refuse(http.StatusBadRequest, "activity has no type", nil)
 	}
@@ -160,15 +172,19 @@ func (in *Inbox) Receive(ctx context.Context, r *http.Request, body []byte, user
 			// them: there is nothing to delete. Acknowledge so the sender
 			// stops retrying; nothing is stored.
 			in.log.DebugContext(ctx, "ignored Delete of unknown actor", "actor", actor)
+			outcome = "ignored" // metrics
 			return nil
 		}
 		var se *signature.Error
 		if errors.As(err, &se) {
+			in.instr.SignatureFailure(se.Reason) // metrics
 			return refuse(se.Status, se.Reason, se.Err)
 		}
+		in.instr.SignatureFailure("signature could not be verified") // metrics
 		return refuse(http.StatusUnauthorized, "signature could not be verified", err)
 	}
 	if err := signature.CheckOwner(res, actor); err != nil {
+		in.instr.SignatureFailure("key belongs to another actor") // metrics
 		return refuse(http.StatusUnauthorized, fmt.Sprintf("signed by %s, but the activity's actor is %s", res.Owner, actor), nil)
 	}
 	if !sameHost(env.ID, actor) {
@@ -189,6 +205,7 @@ func (in *Inbox) Receive(ctx context.Context, r *http.Request, body []byte, user
 	if seen, err := in.db.Seen(ctx, env.ID); err != nil {
 		return refuse(http.StatusServiceUnavailable, "store unavailable", err)
 	} else if seen {
+		outcome = "duplicate" // metrics
 		return nil
 	}
 	_, err = in.db.AppendJournal(ctx, &store.JournalEntry{

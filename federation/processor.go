@@ -27,6 +27,7 @@ type Processor struct {
 	log     *slog.Logger
 	workers int
 	kick    chan struct{}
+	instr   Instruments // metrics
 
 	mu      sync.Mutex
 	busy    bool
@@ -79,6 +80,7 @@ func NewProcessor(db *store.DB, urls URLs, remote *Remote, outbox *Outbox, polic
 	return &Processor{
 		db: db, urls: urls, remote: remote, outbox: outbox, policy: policy, log: log,
 		workers: workers, kick: make(chan struct{}, 1), retries: map[uint64]retryState{},
+		instr: noInstruments{},
 	}
 }
 
@@ -110,8 +112,10 @@ func (p *Processor) Run(ctx context.Context) error {
 	if n, err := p.db.JournalLength(ctx); err == nil && n > 0 {
 		p.log.InfoContext(ctx, "applying inbound activities left in the journal", "entries", n)
 	}
+	defer p.instr.Stopped(ProcessorWorker) // metrics: heartbeat
 	var after uint64
 	for {
+		p.instr.Beat(ProcessorWorker) // metrics: heartbeat
 		entries, err := p.db.JournalEntries(ctx, after, 512)
 		if err != nil {
 			if ctx.Err() != nil {

@@ -31,11 +31,12 @@ type Remote struct {
 	log   *slog.Logger
 	group singleflight.Group
 	now   func() time.Time
+	instr Instruments // metrics
 }
 
 // NewRemote returns a Remote over db and the guarded client.
 func NewRemote(db *store.DB, client *fetch.Client, log *slog.Logger) *Remote {
-	return &Remote{db: db, fetch: client, log: log, now: time.Now}
+	return &Remote{db: db, fetch: client, log: log, now: time.Now, instr: noInstruments{}}
 }
 
 // ResolveKey implements signature.KeyResolver.
@@ -75,6 +76,7 @@ func (r *Remote) fetchKeyOwner(ctx context.Context, keyID string) (*store.Remote
 	v, err, _ := r.group.Do("key "+keyID, func() (any, error) {
 		resp, err := r.fetch.GetActivity(ctx, docURL)
 		if err != nil {
+			r.instr.FetchError(err) // metrics
 			return nil, fmt.Errorf("fetch key %s: %w", keyID, err)
 		}
 		doc, err := ap.Parse(resp.Body)
@@ -112,6 +114,7 @@ func (r *Remote) Actor(ctx context.Context, iri string, refresh bool) (*store.Re
 	v, err, _ := r.group.Do("actor "+iri, func() (any, error) {
 		resp, err := r.fetch.GetActivity(ctx, iri)
 		if err != nil {
+			r.instr.FetchError(err) // metrics
 			return nil, fmt.Errorf("fetch actor %s: %w", iri, err)
 		}
 		doc, err := ap.Parse(resp.Body)

@@ -194,6 +194,7 @@ func (s *Server) showReview(c echo.Context, st adminState) error {
 			AuthorURL: o.AttributedTo, ReceivedFrom: o.ReceivedFrom, Published: o.Published}
 		if ar, err := s.pub.GetAlert(ctx, o.IRI); err == nil {
 			r.Title, r.Text, r.TLP = ar.Alert.Title, ar.Alert.Body, ar.Alert.TLP.Label()
+			r.Type = tr("admin.review.alert")
 		} else {
 			var raw struct{ Name, Summary, Content string }
 			_ = json.Unmarshal(o.Raw, &raw)
@@ -203,7 +204,7 @@ func (s *Server) showReview(c echo.Context, st adminState) error {
 			}
 		}
 		if len(r.Text) > 600 {
-			r.Text = r.Text[:600] + "…"
+			r.Text = strings.ToValidUTF8(r.Text[:600], "") + "…"
 		}
 		rows = append(rows, r)
 	}

@@ -184,6 +184,7 @@ var webStrings = map[string]string{
 	"settings.mismatch":       "does not match the new password",
 
 	"admin.title":          "Admin console",
+	"admin.review.alert":   "Threat alert",
 	"admin.forbiddenTitle": "Not allowed",
 	"admin.forbidden":      "This page is for the instance's administrators and moderators.",
 	"admin.nav.label":      "Admin console",

@@ -16,6 +16,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/acme/autocert"
@@ -24,9 +25,11 @@ import (
 	"github.com/tocsin-network/tocsin/config"
 	"github.com/tocsin-network/tocsin/control"
 	"github.com/tocsin-network/tocsin/federation"
+	"github.com/tocsin-network/tocsin/federation/delivery"
 	"github.com/tocsin-network/tocsin/federation/signature"
 	"github.com/tocsin-network/tocsin/handlers"
 	"github.com/tocsin-network/tocsin/mastodon"
+	"github.com/tocsin-network/tocsin/metrics"
 	"github.com/tocsin-network/tocsin/moderation"
 	"github.com/tocsin-network/tocsin/oauth"
 	"github.com/tocsin-network/tocsin/publish"
@@ -60,6 +63,10 @@ type Instance struct {
 	Log         *slog.Logger
 	HTTP        *handlers.Server
 	Ops         *control.Ops
+	// Metrics are always kept (the workers' heartbeats feed /readyz);
+	// they are served only when [metrics] listen is set.
+	Metrics     *metrics.Metrics
+	metricsAddr atomic.Value // string: the metrics listener's address
 
 	closeOnce sync.Once
 	closeErr  error
@@ -80,10 +87,17 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Instance, err
 	if lockTimeout == 0 {
 		lockTimeout = time.Second
 	}
+	if err := checkMetricsListen(cfg); err != nil {
+		return nil, err
+	}
+	if _, err := handlers.ParseTrustedProxies(cfg.HTTP.TrustedProxies); err != nil {
+		return nil, &config.Error{Key: "http.trusted_proxies", Msg: err.Error()}
+	}
 	db, err := store.Open(ctx, cfg.DatabasePath(), store.Options{LockTimeout: lockTimeout, Logger: log})
 	if err != nil {
 		return nil, err
 	}
+	met := metrics.New(metrics.Options{DB: db, Logger: log})
 	key, err := ensureInstanceKey(ctx, db, log)
 	if err != nil {
 		db.Close()
@@ -110,6 +124,7 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Instance, err
 		DeliveryWorkers: cfg.Federation.DeliveryWorkers,
 		DeliveryBackoff: opts.DeliveryBackoff,
 		Logger:          log,
+		Instruments:     met,
 	})
 	if err != nil {
 		db.Close()
@@ -172,6 +187,12 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Instance, err
 		Ready:       in.ready,
 		Logger:      log,
 	})
+	in.Metrics = met
+	in.HTTP.UseMetrics(met)
+	if err := in.HTTP.UseRateLimits(met.RateLimited); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return in, nil
 }
 
@@ -197,10 +218,52 @@ func ensureInstanceKey(ctx context.Context, db *store.DB, log *slog.Logger) (*st
 	return k, nil
 }
 
-// ready is /readyz's check: the store answers a read.
+// workerStaleAfter is how long a background worker may go without a
+// heartbeat before /readyz calls it stuck. The delivery scheduler beats at
+// least every 30s; the inbox processor every second when idle, and after
+// each batch of up to 512 activities when busy.
+const workerStaleAfter = 5 * time.Minute
+
+// ready is /readyz's check: the store answers a read within ctx's
+// deadline, and the background workers (inbox processor, delivery
+// scheduler) run and beat.
 func (in *Instance) ready(ctx context.Context) error {
-	if _, err := in.DB.CountAccounts(ctx); err != nil {
-		return fmt.Errorf("store: %w", err)
+	errc := make(chan error, 1)
+	go func() { errc <- in.DB.Ping(ctx) }()
+	select {
+	case err := <-errc:
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+	case <-ctx.Done():
+		return errors.New("store: no answer in time")
+	}
+	if err := in.Metrics.Health().Check(time.Now(), workerStaleAfter); err != nil {
+		return fmt.Errorf("workers: %w", err)
+	}
+	return nil
+}
+
+// MetricsAddr returns the metrics listener's address while Serve runs
+// with [metrics] listen set, else "".
+func (in *Instance) MetricsAddr() string {
+	a, _ := in.metricsAddr.Load().(string)
+	return a
+}
+
+// checkMetricsListen checks [metrics] listen: empty, or a host:port other
+// than the public listen address.
+func checkMetricsListen(cfg *config.Config) error {
+	l := cfg.Metrics.Listen
+	if l == "" {
+		return nil
+	}
+	host, port, err := net.SplitHostPort(l)
+	if err != nil || port == "" {
+		return &config.Error{Key: "metrics.listen", Msg: fmt.Sprintf(`must be empty or host:port like "127.0.0.1:9090", got %q`, l)}
+	}
+	if l == cfg.Listen || (port != "0" && host == "" && strings.HasSuffix(cfg.Listen, ":"+port)) {
+		return &config.Error{Key: "metrics.listen", Msg: fmt.Sprintf("must differ from listen (%s): metrics are never served on the public listener", cfg.Listen)}
 	}
 	return nil
 }
@@ -234,11 +297,29 @@ func (in *Instance) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	in.Ops.Server = true
 	admin := &http.Server{Handler: control.Handler(in.Ops), ReadHeaderTimeout: 5 * time.Second}
+	var metricsSrv *http.Server
+	if cfg.Metrics.Listen != "" {
+		mln, err := net.Listen("tcp", cfg.Metrics.Listen)
+		if err != nil {
+			ln.Close()
+			adminLn.Close()
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+		metricsSrv = &http.Server{Handler: in.Metrics.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		in.metricsAddr.Store(mln.Addr().String())
+		go func() {
+			if err := metricsSrv.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				in.Log.Error("metrics listener stopped", "error", err)
+			}
+		}()
+		in.Log.InfoContext(ctx, "serving metrics", "listen", mln.Addr().String())
+	}
 
 	// Background workers get their own context, cancelled only after the
 	// HTTP server has drained, so nothing acknowledged is left half-done.
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	workDone := make(chan struct{})
+	in.Metrics.Health().Starting(federation.ProcessorWorker, delivery.WorkerName)
 	go func() {
 		defer close(workDone)
 		var wg sync.WaitGroup
@@ -283,6 +364,9 @@ func (in *Instance) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	if err := admin.Shutdown(shutCtx); err != nil {
 		in.Log.Warn("admin socket shutdown incomplete", "error", err)
+	}
+	if metricsSrv != nil {
+		_ = metricsSrv.Close() // scrapes are short and read-only
 	}
 	if err := in.Close(); err != nil {
 		return errors.Join(serveErr, err)

@@ -30,7 +30,7 @@ const createWriters = 64
 // statuses/s; compare with the ceilings module's BoltUpdateFsync_* and
 // BoltBatchFsync_64w* measured in the same session.
 func BenchmarkStatusCreate(b *testing.B) {
-	srv := cluster.Start(b, 0)
+	srv := cluster.Start(b, 0, cluster.NoLimits)
 	author := srv.CreateAccount(b, "author", "person", "member")
 	v := &social.Viewer{Person: author, Actor: author}
 	ctx := context.Background()

@@ -78,6 +78,7 @@ func (d *Deliverer) record(ctx context.Context, j *store.Delivery, o outcome) re
 			if err := d.db.RetryDelivery(ctx, j.ID, now, next, o.errText); err != nil {
 				return d.stuck(j, err)
 			}
+			d.opt.Observer.Delivery(j.Host, "retry") // metrics
 			d.log.Debug("delivery failed, will retry", "inbox", j.Inbox, "job", j.ID,
 				"attempts", attempts, "next", next, "err", o.errText)
 			return result{job: j}
@@ -87,12 +88,14 @@ func (d *Deliverer) record(ctx context.Context, j *store.Delivery, o outcome) re
 		if err := d.db.CompleteDelivery(ctx, j.ID, now); err != nil {
 			return d.stuck(j, err)
 		}
+		d.opt.Observer.Delivery(j.Host, "delivered") // metrics
 		d.log.Debug("delivered", "inbox", j.Inbox, "job", j.ID, "attempts", attempts)
 		return result{job: j}
 	}
 	if err := d.db.DeadLetterDelivery(ctx, j.ID, now, o.errText); err != nil {
 		return d.stuck(j, err)
 	}
+	d.opt.Observer.Delivery(j.Host, "dead") // metrics
 	d.log.Warn("delivery dead-lettered", "inbox", j.Inbox, "job", j.ID, "activity", j.ActivityID,
 		"attempts", attempts, "err", o.errText)
 	if o.gone && d.opt.OnGone != nil {

@@ -95,6 +95,9 @@ type Options struct {
 	OnGone func(ctx context.Context, inbox string)
 	// Now is the clock (default time.Now): tests advance a fake one, then Kick.
 	Now func() time.Time
+	// Observer is told each attempt's outcome and the scheduler's
+	// heartbeat (metrics, /readyz). Nil: no one.
+	Observer Observer
 	// Logger receives a line per dead letter and breaker change (Warn), per
 	// retry and delivery (Debug). Nil discards.
 	Logger *slog.Logger
@@ -126,6 +129,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Observer == nil {
+		o.Observer = noObserver{}
 	}
 }
 
@@ -259,6 +265,7 @@ func (d *Deliverer) Run(ctx context.Context) error {
 		return errors.New("delivery: Run is already running")
 	}
 	defer d.running.Store(false)
+	defer d.opt.Observer.Stopped(WorkerName) // metrics: heartbeat
 	d.mu.Lock()
 	clear(d.paused) // breakers start closed: their state lives in one Run
 	d.mu.Unlock()

@@ -76,6 +76,7 @@ func (s *scheduler) loop(ctx context.Context, done <-chan result) {
 	needScan := true
 	var retryAt time.Time // after a store error
 	for {
+		s.d.opt.Observer.Beat(WorkerName) // metrics: heartbeat
 		gen := s.d.kickGen()
 		now := s.d.opt.Now()
 		wake := now.Add(pollInterval)
