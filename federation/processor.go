@@ -27,6 +27,9 @@ type Processor struct {
 	log     *slog.Logger
 	workers int
 	kick    chan struct{}
+	// commits carries applied entries to the committer, which writes all
+	// those waiting in one transaction: one fsync for many activities.
+	commits chan commitReq
 	instr   Instruments // metrics
 
 	mu      sync.Mutex
@@ -80,6 +83,7 @@ func NewProcessor(db *store.DB, urls URLs, remote *Remote, outbox *Outbox, polic
 	return &Processor{
 		db: db, urls: urls, remote: remote, outbox: outbox, policy: policy, log: log,
 		workers: workers, kick: make(chan struct{}, 1), retries: map[uint64]retryState{},
+		commits: make(chan commitReq),
 		instr: noInstruments{},
 	}
 }
@@ -113,6 +117,18 @@ func (p *Processor) Run(ctx context.Context) error {
 		p.log.InfoContext(ctx, "applying inbound activities left in the journal", "entries", n)
 	}
 	defer p.instr.Stopped(ProcessorWorker) // metrics: heartbeat
+	// The committer lives as long as Run: lanes stop before it does, since
+	// applyBatch returns only when every lane has finished.
+	commitCtx, stopCommitter := context.WithCancel(context.WithoutCancel(ctx))
+	committerDone := make(chan struct{})
+	go func() {
+		defer close(committerDone)
+		p.committer(commitCtx)
+	}()
+	defer func() {
+		stopCommitter()
+		<-committerDone
+	}()
 	var after uint64
 	for {
 		p.instr.Beat(ProcessorWorker) // metrics: heartbeat
@@ -225,11 +241,70 @@ func (p *Processor) applyEntry(ctx context.Context, e *store.JournalEntry) {
 
 // commit applies fn with the entry's exactly-once bookkeeping.
 func (p *Processor) commit(ctx context.Context, e *store.JournalEntry, fn func(*store.Tx) error) error {
-	if _, err := p.db.ApplyJournalEntry(ctx, e, fn); err != nil {
+	done := make(chan error, 1)
+	select {
+	case p.commits <- commitReq{e: e, fn: fn, done: done}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if err := <-done; err != nil {
 		return err
 	}
 	p.outbox.done()
 	return nil
+}
+
+// commitReq is one applied entry waiting for the committer.
+type commitReq struct {
+	e    *store.JournalEntry
+	fn   func(*store.Tx) error
+	done chan error
+}
+
+// maxGroup bounds how many entries one transaction applies.
+const maxGroup = 256
+
+// committer group-commits the entries the lanes have applied: everything
+// waiting goes into one transaction (store.ApplyJournalEntries), so a
+// burst costs one fsync per group, not one per activity. If the group
+// fails, each entry is applied alone, so one bad entry fails only itself.
+// It runs until ctx is cancelled, answering every request it took.
+func (p *Processor) committer(ctx context.Context) {
+	for {
+		var first commitReq
+		select {
+		case first = <-p.commits:
+		case <-ctx.Done():
+			return
+		}
+		group := []commitReq{first}
+	gather:
+		for len(group) < maxGroup {
+			select {
+			case r := <-p.commits:
+				group = append(group, r)
+			default:
+				break gather
+			}
+		}
+		entries := make([]*store.JournalEntry, len(group))
+		fns := make([]func(*store.Tx) error, len(group))
+		for i, r := range group {
+			entries[i], fns[i] = r.e, r.fn
+		}
+		if len(group) > 1 {
+			if err := p.db.ApplyJournalEntries(ctx, entries, fns); err == nil {
+				for _, r := range group {
+					r.done <- nil
+				}
+				continue
+			}
+		}
+		for _, r := range group {
+			_, err := p.db.ApplyJournalEntry(ctx, r.e, r.fn)
+			r.done <- err
+		}
+	}
 }
 
 // skip removes an entry that needs no effect.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -32,6 +33,39 @@ type Remote struct {
 	group singleflight.Group
 	now   func() time.Time
 	instr Instruments // metrics
+
+	// keys caches parsed public keys by key id: the inbox resolves a key
+	// for every POST, and decoding the stored actor and its PEM each time
+	// costs more than verifying the signature. Bounded; emptied when full.
+	keysMu sync.Mutex
+	keys   map[string]cachedKey
+}
+
+type cachedKey struct {
+	pk        *signature.PublicKey
+	fetchedAt time.Time
+}
+
+// maxCachedKeys bounds the key cache (a few hundred bytes each).
+const maxCachedKeys = 10000
+
+func (r *Remote) cachedKey(keyID string) (*signature.PublicKey, bool) {
+	r.keysMu.Lock()
+	defer r.keysMu.Unlock()
+	c, ok := r.keys[keyID]
+	if !ok || r.now().Sub(c.fetchedAt) >= actorTTL {
+		return nil, false
+	}
+	return c.pk, true
+}
+
+func (r *Remote) cacheKey(pk *signature.PublicKey, fetchedAt time.Time) {
+	r.keysMu.Lock()
+	defer r.keysMu.Unlock()
+	if r.keys == nil || len(r.keys) >= maxCachedKeys {
+		r.keys = make(map[string]cachedKey)
+	}
+	r.keys[pk.ID] = cachedKey{pk: pk, fetchedAt: fetchedAt}
 }
 
 // NewRemote returns a Remote over db and the guarded client.
@@ -42,8 +76,15 @@ func NewRemote(db *store.DB, client *fetch.Client, log *slog.Logger) *Remote {
 // ResolveKey implements signature.KeyResolver.
 func (r *Remote) ResolveKey(ctx context.Context, keyID string, refresh bool) (*signature.PublicKey, error) {
 	if !refresh {
+		if pk, ok := r.cachedKey(keyID); ok {
+			return pk, nil
+		}
 		if a, err := r.db.RemoteActorByKeyID(ctx, keyID); err == nil && r.now().Sub(a.FetchedAt) < actorTTL {
-			return publicKey(a)
+			pk, err := publicKey(a)
+			if err == nil {
+				r.cacheKey(pk, a.FetchedAt)
+			}
+			return pk, err
 		}
 	}
 	a, err := r.fetchKeyOwner(ctx, keyID)
@@ -54,7 +95,11 @@ func (r *Remote) ResolveKey(ctx context.Context, keyID string, refresh bool) (*s
 		}
 		return nil, err
 	}
-	return publicKey(a)
+	pk, err := publicKey(a)
+	if err == nil {
+		r.cacheKey(pk, a.FetchedAt)
+	}
+	return pk, err
 }
 
 func publicKey(a *store.RemoteActor) (*signature.PublicKey, error) {

@@ -158,6 +158,47 @@ func (db *DB) ApplyJournalEntry(ctx context.Context, e *JournalEntry, fn func(*T
 	return applied, err
 }
 
+// ApplyJournalEntries applies several entries in ONE transaction (one
+// fsync), each exactly once as ApplyJournalEntry does: fns[i] runs for
+// entries[i] unless its activity id was applied before (or earlier in the
+// same group). If any fn fails, nothing commits and the error is returned;
+// the caller then applies the entries one by one. fns may run again then,
+// so they must write only through the transaction (OnCommit callbacks run
+// only for the transaction that commits).
+func (db *DB) ApplyJournalEntries(ctx context.Context, entries []*JournalEntry, fns []func(*Tx) error) error {
+	if len(entries) != len(fns) {
+		return fmt.Errorf("apply journal entries: %d entries, %d functions", len(entries), len(fns))
+	}
+	return db.Update(ctx, func(t *Tx) error {
+		seen, err := bucket(t.tx, bucketSeen)
+		if err != nil {
+			return err
+		}
+		journal, err := bucket(t.tx, bucketInboxJournal)
+		if err != nil {
+			return err
+		}
+		for i, e := range entries {
+			if e.ActivityID == "" || seen.Get([]byte(e.ActivityID)) == nil {
+				if err := fns[i](t); err != nil {
+					return fmt.Errorf("journal entry %d: %w", e.Seq, err)
+				}
+				if e.ActivityID != "" {
+					var v [8]byte
+					binary.BigEndian.PutUint64(v[:], uint64(time.Now().UnixNano()))
+					if err := seen.Put([]byte(e.ActivityID), v[:]); err != nil {
+						return err
+					}
+				}
+			}
+			if err := journal.Delete(seqKey(e.Seq)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // DropJournalEntry removes an entry that can never be applied (it does not
 // parse, say), so it does not block the ones after it.
 func (db *DB) DropJournalEntry(ctx context.Context, seq uint64) error {
