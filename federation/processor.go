@@ -84,7 +84,7 @@ func NewProcessor(db *store.DB, urls URLs, remote *Remote, outbox *Outbox, polic
 		db: db, urls: urls, remote: remote, outbox: outbox, policy: policy, log: log,
 		workers: workers, kick: make(chan struct{}, 1), retries: map[uint64]retryState{},
 		commits: make(chan commitReq),
-		instr: noInstruments{},
+		instr:   noInstruments{},
 	}
 }
 
