@@ -8,8 +8,6 @@ package handlers
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"html/template"
 	"io"
@@ -28,14 +26,15 @@ import (
 	"github.com/tocsin-network/tocsin/store"
 )
 
-var oauthTemplates = template.Must(template.ParseFS(static.Files, "templates/oauth_*.html"))
+// oauthTemplates are the authorisation pages, with the web pages' template
+// functions (t, tf...) so that they share web_strings.go.
+var oauthTemplates = template.Must(template.New("oauth").Funcs(webFuncs).ParseFS(static.Files, "templates/oauth_*.html"))
 
 // Cookies of the authorisation page, both limited to /oauth.
 const (
 	oauthSessionCookie = "tocsin_oauth_session"
 	oauthCSRFCookie    = "tocsin_csrf"
 	oauthCSRFField     = "authenticity_token" // Mastodon's (Rails') name
-	oauthNonceKey      = "tocsin.oauth.nonce"
 )
 
 // authorizeParams are the query parameters of /oauth/authorize that the
@@ -311,7 +310,7 @@ func (s *Server) oauthMetadata(c echo.Context) error {
 // oauthPage is what the oauth_*.html templates show.
 type oauthPage struct {
 	Lang, InstanceName, Title string
-	Nonce, CSRF               string
+	CSRF                      string
 	Params                    []oauthParam // the authorize request, carried by the forms
 	App                       *oauth.App
 	Account                   *store.Account // the signed-in person
@@ -325,23 +324,21 @@ type oauthParam struct{ Name, Value string }
 
 type actAsChoice struct{ ID, Name, Username string }
 
-// oauthPageHeaders keeps the pages out of caches and frames, and gives
-// their inline style a nonce so the CSP needs no 'unsafe-inline'. There
-// is no form-action directive: it would also block the redirect to the
-// app after approval.
+// oauthCSP is the Content-Security-Policy of the authorisation pages: the
+// web pages' stylesheet (/assets/tocsin.css) and nothing else, nothing
+// inline. There is no form-action directive: it would also block the
+// redirect to the app after approval.
+const oauthCSP = "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// oauthPageHeaders keeps the pages out of caches and frames.
 func oauthPageHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		var b [16]byte
-		_, _ = rand.Read(b[:])
-		nonce := base64.RawStdEncoding.EncodeToString(b[:])
-		c.Set(oauthNonceKey, nonce)
 		h := c.Response().Header()
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'nonce-"+nonce+"'; img-src 'self'; "+
-			"frame-ancestors 'none'; base-uri 'none'")
+		h.Set("Content-Security-Policy", oauthCSP)
 		return next(c)
 	}
 }
@@ -358,8 +355,7 @@ func (s *Server) oauthCSRF() echo.MiddlewareFunc {
 		CookieSecure:   s.secureCookies(),
 		CookieSameSite: http.SameSiteLaxMode,
 		ErrorHandler: func(err error, c echo.Context) error {
-			return s.renderOAuthError(c, http.StatusForbidden, "Form expired",
-				"This form has expired or did not come from this site. Go back to the app and start again.")
+			return s.renderOAuthError(c, http.StatusForbidden, tr("error.csrfTitle"), tr("oauth.error.csrf"))
 		},
 	})
 }
@@ -367,13 +363,8 @@ func (s *Server) oauthCSRF() echo.MiddlewareFunc {
 func (s *Server) secureCookies() bool { return strings.HasPrefix(s.urls.Base, "https://") }
 
 func (s *Server) newOAuthPage(c echo.Context, title string) *oauthPage {
-	lang := "en"
-	if len(s.cfg.Instance.Languages) > 0 {
-		lang = s.cfg.Instance.Languages[0]
-	}
-	nonce, _ := c.Get(oauthNonceKey).(string)
 	csrf, _ := c.Get("csrf").(string)
-	return &oauthPage{Lang: lang, InstanceName: s.cfg.Instance.Name, Title: title, Nonce: nonce, CSRF: csrf}
+	return &oauthPage{Lang: s.defaultLanguage(), InstanceName: s.cfg.Instance.Name, Title: title, CSRF: csrf}
 }
 
 func (s *Server) renderOAuthPage(c echo.Context, status int, name string, page *oauthPage) error {
@@ -424,9 +415,9 @@ func (s *Server) authorizeFailed(c echo.Context, a *oauth.Authorization, err err
 	if oe.Redirectable && a != nil && !a.OOB() {
 		return c.Redirect(http.StatusFound, a.ErrorURL(oe))
 	}
-	status, title := http.StatusBadRequest, "Authorisation failed"
+	status, title := http.StatusBadRequest, tr("oauth.error.failed")
 	if oe.Code == oauth.ErrCodeAccessDenied {
-		status, title = http.StatusOK, "Access denied"
+		status, title = http.StatusOK, tr("oauth.error.denied")
 	}
 	return s.renderOAuthError(c, status, title, oe.Description)
 }
@@ -455,7 +446,7 @@ func (s *Server) authorizeSubmit(c echo.Context) error {
 	ctx := c.Request().Context()
 	p, err := c.FormParams()
 	if err != nil {
-		return s.renderOAuthError(c, http.StatusBadRequest, "Authorisation failed", "The form could not be read.")
+		return s.renderOAuthError(c, http.StatusBadRequest, tr("oauth.error.failed"), tr("oauth.error.unread"))
 	}
 	req, carried := authorizeRequest(p)
 	a, err := s.oauth.CheckAuthorize(ctx, req)
@@ -467,8 +458,7 @@ func (s *Server) authorizeSubmit(c echo.Context) error {
 		login := strings.TrimSpace(p.Get("username"))
 		person, err := s.accounts.Authenticate(ctx, login, p.Get("password"))
 		if tocsin.ErrorCode(err) == tocsin.EUNAUTHORIZED {
-			return s.renderSignIn(c, http.StatusUnprocessableEntity, a, carried, login,
-				"Invalid username, email address or password.")
+			return s.renderSignIn(c, http.StatusUnprocessableEntity, a, carried, login, tr("signin.wrong"))
 		}
 		if err != nil {
 			return err
@@ -485,17 +475,17 @@ func (s *Server) authorizeSubmit(c echo.Context) error {
 			return err
 		}
 		if person == nil {
-			return s.renderSignIn(c, http.StatusOK, a, carried, "", "Your sign-in has expired. Sign in again.")
+			return s.renderSignIn(c, http.StatusOK, a, carried, "", tr("oauth.signin.expired"))
 		}
 		code, err := s.oauth.Approve(ctx, a, person, p.Get("act_as"))
 		if tocsin.ErrorCode(err) == tocsin.EFORBIDDEN {
-			return s.renderOAuthError(c, http.StatusForbidden, "Not allowed", "You may not act for this account.")
+			return s.renderOAuthError(c, http.StatusForbidden, tr("oauth.error.notAllowed"), tr("oauth.error.actFor"))
 		}
 		if err != nil {
 			return s.authorizeFailed(c, a, err)
 		}
 		if a.OOB() {
-			page := s.newOAuthPage(c, "Authorisation code")
+			page := s.newOAuthPage(c, tr("oauth.code.title"))
 			page.App, page.Code = a.App, code
 			return s.renderOAuthPage(c, http.StatusOK, "oauth_code.html", page)
 		}
@@ -503,7 +493,7 @@ func (s *Server) authorizeSubmit(c echo.Context) error {
 	case "deny":
 		return s.authorizeFailed(c, a, oauth.Deny())
 	}
-	return s.renderOAuthError(c, http.StatusBadRequest, "Authorisation failed", "Choose to sign in, authorise or deny.")
+	return s.renderOAuthError(c, http.StatusBadRequest, tr("oauth.error.failed"), tr("oauth.error.choose"))
 }
 
 // sessionAccount returns the person signed in on the authorisation page,
@@ -521,7 +511,7 @@ func (s *Server) sessionAccount(c echo.Context) (*store.Account, error) {
 }
 
 func (s *Server) renderSignIn(c echo.Context, status int, a *oauth.Authorization, carried []oauthParam, login, msg string) error {
-	page := s.newOAuthPage(c, "Sign in")
+	page := s.newOAuthPage(c, tr("signin.title"))
 	page.App, page.Params, page.Login, page.Error = a.App, carried, login, msg
 	return s.renderOAuthPage(c, status, "oauth_signin.html", page)
 }
@@ -534,7 +524,7 @@ func (s *Server) renderConsent(c echo.Context, a *oauth.Authorization, carried [
 	if err != nil {
 		return err
 	}
-	page := s.newOAuthPage(c, "Authorise "+a.App.Name)
+	page := s.newOAuthPage(c, trf("oauth.consent.title", a.App.Name))
 	page.App, page.Params, page.Account = a.App, carried, person
 	page.SwitchURL = authorizeURL(carried, oauthParam{"force_login", "true"})
 	for _, o := range orgs {
@@ -553,32 +543,21 @@ func (s *Server) renderConsent(c echo.Context, a *oauth.Authorization, carried [
 // scopeDescription says in words what a scope lets an app do.
 func scopeDescription(scope string) string {
 	switch scope {
-	case oauth.ScopeRead:
-		return "read all your account's data"
-	case oauth.ScopeWrite:
-		return "change all your account's data"
-	case oauth.ScopeFollow:
-		return "change whom you follow, block and mute"
-	case oauth.ScopePush:
-		return "receive your push notifications"
-	case oauth.ScopeProfile:
-		return "read your profile only"
-	case oauth.ScopeAdminRead:
-		return "read all data on the server (admin)"
-	case oauth.ScopeAdminWrite:
-		return "change all data on the server (admin)"
+	case oauth.ScopeRead, oauth.ScopeWrite, oauth.ScopeFollow, oauth.ScopePush,
+		oauth.ScopeProfile, oauth.ScopeAdminRead, oauth.ScopeAdminWrite:
+		return tr("oauth.scope." + scope)
 	}
 	parts := strings.Split(scope, ":")
 	what := strings.ReplaceAll(parts[len(parts)-1], "_", " ")
 	switch {
 	case strings.HasPrefix(scope, "admin:read:"):
-		return "read " + what + " on the server (admin)"
+		return trf("oauth.scope.adminRead", what)
 	case strings.HasPrefix(scope, "admin:write:"):
-		return "change " + what + " on the server (admin)"
+		return trf("oauth.scope.adminWrite", what)
 	case strings.HasPrefix(scope, "read:"):
-		return "read your " + what
+		return trf("oauth.scope.readOf", what)
 	case strings.HasPrefix(scope, "write:"):
-		return "change your " + what
+		return trf("oauth.scope.writeOf", what)
 	}
 	return scope
 }

@@ -48,8 +48,8 @@ func (s *Server) feedLinks(base string, q url.Values, title string) []feedLink {
 		title = trf("feed.filtered", s.cfg.Instance.Name)
 	}
 	return []feedLink{
-		{Type: "application/atom+xml", Title: title + " (Atom)", Href: withQuery(base+".atom", q)},
-		{Type: "application/rss+xml", Title: title + " (RSS)", Href: withQuery(base+".rss", q)},
+		{Type: "application/atom+xml", Title: trf("feed.titleAtom", title), Href: withQuery(base+".atom", q)},
+		{Type: "application/rss+xml", Title: trf("feed.titleRSS", title), Href: withQuery(base+".rss", q)},
 	}
 }
 
@@ -84,7 +84,7 @@ func (s *Server) orgFeed(kind feedKind) echo.HandlerFunc {
 		var te *tocsin.Error
 		if err != nil || a.Kind != "organization" {
 			if err == nil || (errors.As(err, &te) && te.Code == tocsin.ENOTFOUND) {
-				return echo.NewHTTPError(http.StatusNotFound, "no such organisation")
+				return echo.NewHTTPError(http.StatusNotFound, tr("feed.noOrg"))
 			}
 			return err
 		}

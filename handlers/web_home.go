@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -186,7 +185,7 @@ func (s *Server) alertChart(ctx context.Context) (*alertChart, error) {
 			h := max(1, v*chartHeight/ch.Max)
 			y -= h
 			wk.Segs = append(wk.Segs, chartSeg{Y: y, H: h, Class: "cat-" + string(cats[ci].Slug),
-				Title: fmt.Sprintf("%s, %s: %d", wk.Start.Format("2 Jan"), label("category", cats[ci].Slug), v)})
+				Title: trf("home.chartTip", wk.Start.Format(tr("home.chartDay")), label("category", cats[ci].Slug), v)})
 		}
 		ch.Weeks = append(ch.Weeks, wk)
 	}

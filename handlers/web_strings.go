@@ -39,6 +39,11 @@ var webStrings = map[string]string{
 	"home.chartTable":  "The numbers behind the chart",
 	"home.week":        "Week of",
 	"home.total":       "Total",
+	"home.chartTip":    "%s, %s: %d", // week, category, count
+	"home.chartDay":    "2 Jan",      // time layout of the week in chartTip
+	"feed.titleAtom":   "%s (Atom)",  // the feed's title, in <link rel=alternate>
+	"feed.titleRSS":    "%s (RSS)",   // the feed's title, in <link rel=alternate>
+	"feed.noOrg":       "no such organisation",
 	"alerts.title":     "Public alerts",
 	"alerts.intro":     "Threat alerts marked TLP:CLEAR, from this instance and its peers. Anyone may share them.",
 	"alerts.none":      "No public alert matches.",
@@ -308,6 +313,45 @@ var webStrings = map[string]string{
 	"admin.audit.older":     "Older entries",
 	"admin.audit.newest":    "Newest entries",
 	"admin.audit.badCursor": "The page link is not valid.",
+
+	// The OAuth authorisation pages (oauth_*.html, oauth.go).
+	"oauth.signin.heading":   "Sign in to authorise %s",
+	"oauth.signin.wants":     "wants to use your account on %s. Sign in first.",
+	"oauth.signin.expired":   "Your sign-in has expired. Sign in again.",
+	"oauth.consent.title":    "Authorise %s",
+	"oauth.consent.heading":  "Authorise %s?",
+	"oauth.consent.switch":   "Use another account",
+	"oauth.consent.asks":     "asks to:",
+	"oauth.consent.actAs":    "Act as",
+	"oauth.consent.actHelp":  "The app will act for the account you choose. What it does is attributed to that account, and the instance records that you authorised it.",
+	"oauth.consent.self":     "Yourself",
+	"oauth.consent.approve":  "Authorise",
+	"oauth.consent.deny":     "Deny",
+	"oauth.consent.lasts":    "This access lasts until it is revoked.",
+	"oauth.code.title":       "Authorisation code",
+	"oauth.code.pasteInto":   "Copy this code and paste it into",
+	"oauth.code.once":        "It works once, for a few minutes.",
+	"oauth.error.back":       "Go back to the app and try again.",
+	"oauth.error.failed":     "Authorisation failed",
+	"oauth.error.denied":     "Access denied",
+	"oauth.error.unread":     "The form could not be read.",
+	"oauth.error.choose":     "Choose to sign in, authorise or deny.",
+	"oauth.error.notAllowed": "Not allowed",
+	"oauth.error.actFor":     "You may not act for this account.",
+	"oauth.error.csrf":       "This form has expired or did not come from this site. Go back to the app and start again.",
+
+	// What an OAuth scope lets an app do (scopeDescription).
+	"oauth.scope.read":        "read all your account's data",
+	"oauth.scope.write":       "change all your account's data",
+	"oauth.scope.follow":      "change whom you follow, block and mute",
+	"oauth.scope.push":        "receive your push notifications",
+	"oauth.scope.profile":     "read your profile only",
+	"oauth.scope.admin:read":  "read all data on the server (admin)",
+	"oauth.scope.admin:write": "change all data on the server (admin)",
+	"oauth.scope.adminRead":   "read %s on the server (admin)",
+	"oauth.scope.adminWrite":  "change %s on the server (admin)",
+	"oauth.scope.readOf":      "read your %s",
+	"oauth.scope.writeOf":     "change your %s",
 
 	"severity.minor":    "Minor",
 	"severity.moderate": "Moderate",
