@@ -140,10 +140,23 @@ func TestFollowedOrganisationsAlertStreamsToAMemberWhoseReactionsReachIt(t *test
 	if s, err := alice.Favourite(ctx, id); err != nil || !s.Favourited.(bool) {
 		t.Fatalf("favourite: %v %+v", err, s)
 	}
-	if s, err := alice.Reblog(ctx, id); err != nil || !s.Reblogged.(bool) {
-		t.Fatalf("reblog: %v %+v", err, s)
+	// As Mastodon, reblog answers with the boost, a new public status by
+	// alice wrapping the alert (reblogged by her); unreblog with the alert.
+	wrapper, err := alice.Reblog(ctx, id)
+	if err != nil || wrapper.Reblog == nil {
+		t.Fatalf("reblog: %v %+v", err, wrapper)
+	}
+	if wrapper.ID == id || wrapper.Visibility != "public" || wrapper.Account.Acct != "alice" ||
+		wrapper.Reblog.ID != id || wrapper.Reblog.URI != rec.IRI || wrapper.Reblog.Reblogged != true {
+		t.Errorf("reblog answered %+v (reblog %+v)", wrapper, wrapper.Reblog)
+	}
+	if again, err := alice.Reblog(ctx, id); err != nil || again.ID != wrapper.ID || again.Reblog == nil || again.Reblog.Reblogged != true {
+		t.Errorf("reblog again: %v %+v", err, again)
 	}
 	boost := home.await("update", func(s map[string]any) bool { return field(s, "reblog", "uri") == rec.IRI })
+	if field(boost, "id") != string(wrapper.ID) {
+		t.Errorf("streamed boost %v, answered %s", boost["id"], wrapper.ID)
+	}
 	cluster.Settle(t, a, b)
 	reactions := func() (like, announce string) {
 		t.Helper()
@@ -185,8 +198,8 @@ func TestFollowedOrganisationsAlertStreamsToAMemberWhoseReactionsReachIt(t *test
 	if s, err := alice.Unfavourite(ctx, id); err != nil || s.Favourited.(bool) {
 		t.Fatalf("unfavourite: %v %+v", err, s)
 	}
-	if _, err := alice.Unreblog(ctx, id); err != nil {
-		t.Fatalf("unreblog: %v", err)
+	if s, err := alice.Unreblog(ctx, id); err != nil || s.ID != id || s.Reblog != nil || s.Reblogged != false {
+		t.Fatalf("unreblog: %v %+v", err, s)
 	}
 	home.awaitDelete(field(boost, "id"))
 	cluster.Settle(t, a, b)

@@ -47,6 +47,10 @@ type Options struct {
 	LockTimeout time.Duration
 	// DeliveryBackoff overrides the delivery retry ladder (tests).
 	DeliveryBackoff func(attempt int) time.Duration
+	// Policy, when set, is the federation policy instead of the moderation
+	// service (benchmarks compare federation.OpenPolicy with moderation).
+	// Moderators' decisions then have no effect on federation.
+	Policy federation.Policy
 }
 
 // Instance is one opened Tocsin instance.
@@ -114,8 +118,12 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Instance, err
 		return nil, fmt.Errorf("instance key: %w", err)
 	}
 	mod := moderation.New(db, cfg.Federation.Mode, cfg.Domain, log)
+	var policy federation.Policy = mod
+	if opts.Policy != nil {
+		policy = opts.Policy
+	}
 	fed, err := federation.New(db, federation.URLs{Base: cfg.BaseURL()}, privKey, federation.Options{
-		Policy:          mod,
+		Policy:          policy,
 		AllowPrivate:    cfg.AllowPrivateAddresses,
 		AllowHTTP:       cfg.AllowHTTP,
 		FetchTimeout:    cfg.Federation.FetchTimeout,

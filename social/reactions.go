@@ -19,7 +19,10 @@ func (s *Service) Favourite(ctx context.Context, v *Viewer, id string, undo bool
 }
 
 // Reblog boosts a public status (TLP forbids boosting anything else) and
-// announces it to the viewer's followers and the author.
+// announces it to the viewer's followers and the author. As Mastodon does,
+// it answers with the boost: a new status by the viewer whose reblog is the
+// boosted status (reblogged: true). With undo it answers with the status
+// that was boosted (reblogged: false).
 func (s *Service) Reblog(ctx context.Context, v *Viewer, id string, undo bool) (mastodon.Status, error) {
 	return s.react(ctx, v, id, "Announce", undo)
 }
@@ -60,7 +63,7 @@ func (s *Service) react(ctx context.Context, v *Viewer, id, kind string, undo bo
 		return mastodon.Status{}, err
 	}
 	if undo == (prev == "") {
-		return s.StatusByIRI(ctx, v, o.IRI) // already done: Mastodon answers with the status
+		return s.reacted(ctx, v, o.IRI, kind, undo) // already done: Mastodon answers as if just done
 	}
 	// unchanged guards against a concurrent favourite or boost of the same
 	// status: the second finds the reaction changed and sends nothing.
@@ -122,7 +125,28 @@ func (s *Service) react(ctx context.Context, v *Viewer, id, kind string, undo bo
 	if err != nil {
 		return mastodon.Status{}, fmt.Errorf("%s %s: %w", kind, o.IRI, err)
 	}
-	return s.StatusByIRI(ctx, v, o.IRI)
+	return s.reacted(ctx, v, o.IRI, kind, undo)
+}
+
+// reacted is the answer to a reaction to the status iri: the viewer's
+// boost of it after a reblog (the boost wraps the status), else the status.
+func (s *Service) reacted(ctx context.Context, v *Viewer, iri, kind string, undo bool) (mastodon.Status, error) {
+	if kind != "Announce" || undo {
+		return s.StatusByIRI(ctx, v, iri)
+	}
+	var boost string
+	err := s.db.View(ctx, func(t *store.Tx) error {
+		var err error
+		boost, err = t.Reaction(kind, iri, s.actorIRI(v.Actor))
+		return err
+	})
+	if err != nil {
+		return mastodon.Status{}, err
+	}
+	if boost == "" { // undone meanwhile by a concurrent unreblog
+		return s.StatusByIRI(ctx, v, iri)
+	}
+	return s.StatusByIRI(ctx, v, boost)
 }
 
 // notifyReaction notifies o's local author (unless they reacted

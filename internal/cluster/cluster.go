@@ -21,6 +21,7 @@ import (
 
 	"github.com/tocsin-network/tocsin/account"
 	"github.com/tocsin-network/tocsin/config"
+	"github.com/tocsin-network/tocsin/federation"
 	"github.com/tocsin-network/tocsin/instance"
 	"github.com/tocsin-network/tocsin/store"
 )
@@ -34,13 +35,20 @@ type Server struct {
 	Domain string
 
 	cfg    config.Config
+	policy federation.Policy
 	ip     string
 	cancel context.CancelFunc
 	done   chan error
 }
 
-// Config is the instance configuration an Option adjusts.
-type Config = config.Config
+// Config is the instance configuration an Option adjusts, and the few
+// wiring choices that are not configuration.
+type Config struct {
+	config.Config
+	// Policy, when set, replaces the moderation service as the
+	// instance's federation policy (see WithPolicy).
+	Policy federation.Policy
+}
 
 // Option adjusts an instance's configuration before it starts.
 type Option func(*Config)
@@ -55,7 +63,7 @@ func Start(t testing.TB, index int, opts ...Option) *Server {
 		t.Fatalf("listen on %s: %v", ip, err)
 	}
 	domain := ln.Addr().String()
-	cfg := config.Default()
+	cfg := Config{Config: config.Default()}
 	cfg.Domain = domain
 	cfg.Scheme = "http"
 	cfg.Listen = domain
@@ -77,7 +85,7 @@ func Start(t testing.TB, index int, opts ...Option) *Server {
 	}
 	t.Cleanup(func() { os.RemoveAll(sockDir) })
 	cfg.Admin.Socket = filepath.Join(sockDir, "admin.sock")
-	s := &Server{URL: cfg.BaseURL(), Domain: domain, cfg: cfg, ip: ip}
+	s := &Server{URL: cfg.BaseURL(), Domain: domain, cfg: cfg.Config, policy: cfg.Policy, ip: ip}
 	s.start(t, ln)
 	t.Cleanup(func() { s.Stop(t) })
 	return s
@@ -92,6 +100,7 @@ func (s *Server) start(t testing.TB, ln net.Listener) {
 		// Retries in seconds, not minutes, so tests of a peer that comes
 		// back finish quickly.
 		DeliveryBackoff: func(attempt int) time.Duration { return time.Duration(attempt) * 100 * time.Millisecond },
+		Policy:          s.policy,
 	})
 	if err != nil {
 		cancel()
@@ -231,6 +240,13 @@ type testWriter struct{ t testing.TB }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// WithPolicy makes p the instance's federation policy instead of its
+// moderation service, e.g. federation.OpenPolicy{} to measure federation
+// with no policy at all.
+func WithPolicy(p federation.Policy) Option {
+	return func(c *Config) { c.Policy = p }
 }
 
 // NoLimits turns the rate limits off, for benchmarks that send from one
