@@ -139,6 +139,7 @@ func (f *Federation) AddPeer(ctx context.Context, org *store.Account, ref string
 	if err := f.DB.Update(ctx, func(t *store.Tx) error { return t.PutPeer(peer) }); err != nil {
 		return nil, err
 	}
+	f.peersChanged()
 	if _, err := f.Outbox.Follow(ctx, org, remote.IRI); err != nil {
 		return nil, err
 	}
@@ -168,7 +169,19 @@ func (f *Federation) RemovePeer(ctx context.Context, org *store.Account, ref str
 	if err := f.Outbox.Unfollow(ctx, org, actor); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	return f.DB.Update(ctx, func(t *store.Tx) error { return t.DeletePeer(actor) })
+	if err := f.DB.Update(ctx, func(t *store.Tx) error { return t.DeletePeer(actor) }); err != nil {
+		return err
+	}
+	f.peersChanged()
+	return nil
+}
+
+// peersChanged tells a policy that caches the peers (moderation does) to
+// read them again.
+func (f *Federation) peersChanged() {
+	if p, ok := f.policy.(interface{ PeersChanged() }); ok {
+		p.PeersChanged()
+	}
 }
 
 func (f *Federation) peer(ctx context.Context, actor string) (*store.Peer, error) {

@@ -12,9 +12,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	tocsin "github.com/tocsin-network/tocsin"
@@ -44,6 +44,9 @@ type Service struct {
 	OnBlock func(ctx context.Context, host string) error
 	// Hooks carry out report actions owned by other layers.
 	Hooks Hooks
+
+	snapMu sync.Mutex
+	snap   *snapshot
 }
 
 // New returns the moderation service for an instance whose own host is
@@ -68,14 +71,12 @@ func (s *Service) domainLevel(ctx context.Context, host string) (level string, e
 	if !errors.Is(err, store.ErrNotFound) {
 		return "", false, err
 	}
-	peers, err := s.db.Peers(ctx)
+	snap, err := s.snapshot(ctx)
 	if err != nil {
 		return "", false, err
 	}
-	for _, p := range peers {
-		if strings.EqualFold(p.Host, host) {
-			return store.TrustTrusted, false, nil
-		}
+	if snap.peerHosts[strings.ToLower(host)] {
+		return store.TrustTrusted, false, nil
 	}
 	return store.TrustReview, false, nil
 }
@@ -95,24 +96,15 @@ func (s *Service) allowed(ctx context.Context, host string) error {
 	}
 	if s.mode == ModeAllowlist && !explicit {
 		// Peers count as listed: an admin added them by name.
-		if _, err := s.peerOn(ctx, host); err != nil {
+		snap, err := s.snapshot(ctx)
+		if err != nil {
+			return err
+		}
+		if !snap.peerHosts[host] {
 			return fmt.Errorf("%s is not on this instance's allowlist", host)
 		}
 	}
 	return nil
-}
-
-func (s *Service) peerOn(ctx context.Context, host string) (*store.Peer, error) {
-	peers, err := s.db.Peers(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range peers {
-		if strings.EqualFold(p.Host, host) {
-			return p, nil
-		}
-	}
-	return nil, store.ErrNotFound
 }
 
 // AllowInbound implements federation.Policy.
@@ -156,22 +148,14 @@ func (s *Service) matchesRule(ctx context.Context, obj *ap.Object) bool {
 	if obj == nil {
 		return false
 	}
-	rules, err := s.db.Rules(ctx)
-	if err != nil || len(rules) == 0 {
+	snap, err := s.snapshot(ctx)
+	if err != nil || len(snap.rules) == 0 {
 		return false
 	}
 	text := strings.ToLower(obj.Name + " " + obj.Summary + " " + obj.Content)
-	for _, r := range rules {
-		p := strings.ToLower(r.Pattern)
-		switch r.Kind {
-		case "keyword":
-			if regexp.MustCompile(`\b` + regexp.QuoteMeta(p) + `\b`).MatchString(text) {
-				return true
-			}
-		case "link":
-			if strings.Contains(text, p) {
-				return true
-			}
+	for _, r := range snap.rules {
+		if r.match(text) {
+			return true
 		}
 	}
 	return false
@@ -331,6 +315,7 @@ func (s *Service) AddRule(ctx context.Context, by By, kind, pattern string) (*st
 		if err := t.PutRule(r); err != nil {
 			return err
 		}
+		t.OnCommit(s.invalidate)
 		return t.AppendAudit(&store.AuditEntry{Actor: string(by), Action: "rule.add", Target: kind + ":" + pattern})
 	})
 	return r, err

@@ -76,6 +76,7 @@ func (s *Service) RemoveRule(ctx context.Context, by By, id string) error {
 		if err := t.DeleteRule(id); err != nil {
 			return err
 		}
+		t.OnCommit(s.invalidate)
 		return t.AppendAudit(&store.AuditEntry{Actor: string(by), Action: "rule.remove", Target: id})
 	})
 	if errors.Is(err, store.ErrNotFound) {
