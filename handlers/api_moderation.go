@@ -169,12 +169,7 @@ func (a *modAPI) reviewDecide(approve bool) echo.HandlerFunc {
 }
 
 func (a *modAPI) objectBySeq(ctx context.Context, seq string) (*store.Object, error) {
-	var o *store.Object
-	err := a.fed.DB.View(ctx, func(t *store.Tx) error {
-		var err error
-		o, err = t.ObjectBySeq(seq)
-		return err
-	})
+	o, err := a.fed.DB.ObjectBySeq(ctx, seq)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, recordNotFound()
 	}

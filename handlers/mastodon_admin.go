@@ -482,12 +482,7 @@ func (a *modAPI) adminListReports(c echo.Context) error {
 }
 
 func (a *modAPI) report(ctx context.Context, id string) (*store.Report, error) {
-	var r *store.Report
-	err := a.fed.DB.View(ctx, func(t *store.Tx) error {
-		var err error
-		r, err = t.Report(id)
-		return err
-	})
+	r, err := a.fed.DB.Report(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, recordNotFound()
 	}

@@ -419,25 +419,13 @@ func (t *Tx) AlertsDueToExpire(now time.Time, limit int) ([]*AlertRecord, error)
 // Alert returns the alert with the given IRI, or an error wrapping
 // ErrNotFound.
 func (db *DB) Alert(ctx context.Context, iri string) (*AlertRecord, error) {
-	var r *AlertRecord
-	err := db.View(ctx, func(t *Tx) error {
-		var err error
-		r, err = t.Alert(iri)
-		return err
-	})
-	return r, err
+	return viewValue(ctx, db, func(t *Tx) (*AlertRecord, error) { return t.Alert(iri) })
 }
 
 // Note returns the note with the given IRI, or an error wrapping
 // ErrNotFound.
 func (db *DB) Note(ctx context.Context, iri string) (*NoteRecord, error) {
-	var r *NoteRecord
-	err := db.View(ctx, func(t *Tx) error {
-		var err error
-		r, err = t.Note(iri)
-		return err
-	})
-	return r, err
+	return viewValue(ctx, db, func(t *Tx) (*NoteRecord, error) { return t.Note(iri) })
 }
 
 // ListAlerts is Tx.ListAlerts in its own read transaction.

@@ -56,13 +56,7 @@ func (t *Tx) DeleteCircle(name string) error {
 
 // Circle returns a circle by name, or ErrNotFound.
 func (db *DB) Circle(ctx context.Context, name string) (*Circle, error) {
-	var c *Circle
-	err := db.View(ctx, func(t *Tx) error {
-		var err error
-		c, err = t.Circle(name)
-		return err
-	})
-	return c, err
+	return viewValue(ctx, db, func(t *Tx) (*Circle, error) { return t.Circle(name) })
 }
 
 // Circles lists every circle, by name.

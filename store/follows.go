@@ -209,11 +209,5 @@ func (db *DB) Following(ctx context.Context, follower, state string) ([]*Follow,
 
 // Follow returns one relation, or ErrNotFound.
 func (db *DB) Follow(ctx context.Context, followee, follower string) (*Follow, error) {
-	var f *Follow
-	err := db.View(ctx, func(t *Tx) error {
-		var err error
-		f, err = t.Follow(followee, follower)
-		return err
-	})
-	return f, err
+	return viewValue(ctx, db, func(t *Tx) (*Follow, error) { return t.Follow(followee, follower) })
 }

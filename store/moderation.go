@@ -126,13 +126,7 @@ func (t *Tx) Trust(subject string, domain bool) (*Trust, error) {
 
 // Trust returns the decision about a domain or actor, or ErrNotFound.
 func (db *DB) Trust(ctx context.Context, subject string, domain bool) (*Trust, error) {
-	var tr *Trust
-	err := db.View(ctx, func(t *Tx) error {
-		var err error
-		tr, err = t.Trust(subject, domain)
-		return err
-	})
-	return tr, err
+	return viewValue(ctx, db, func(t *Tx) (*Trust, error) { return t.Trust(subject, domain) })
 }
 
 // Trusts lists the decisions about domains (domain=true) or actors.

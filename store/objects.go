@@ -261,36 +261,18 @@ func (t *Tx) CountOutbox(accountID string) (int, error) {
 
 // Object returns the object with the given IRI, or ErrNotFound.
 func (db *DB) Object(ctx context.Context, iri string) (*Object, error) {
-	var o *Object
-	err := db.View(ctx, func(t *Tx) error {
-		var err error
-		o, err = t.Object(iri)
-		return err
-	})
-	return o, err
+	return viewValue(ctx, db, func(t *Tx) (*Object, error) { return t.Object(iri) })
 }
 
 // Activity returns an activity we sent, or ErrNotFound.
 func (db *DB) Activity(ctx context.Context, iri string) (*Activity, error) {
-	var a *Activity
-	err := db.View(ctx, func(t *Tx) error {
-		var err error
-		a, err = t.Activity(iri)
-		return err
-	})
-	return a, err
+	return viewValue(ctx, db, func(t *Tx) (*Activity, error) { return t.Activity(iri) })
 }
 
 // CountLocalObjects counts objects published by local accounts and not
 // deleted (NodeInfo's localPosts), from a counter kept by PutObject.
 func (db *DB) CountLocalObjects(ctx context.Context) (int64, error) {
-	var n int64
-	err := db.View(ctx, func(t *Tx) error {
-		var err error
-		n, err = t.counter(counterLocalObjects)
-		return err
-	})
-	return n, err
+	return viewValue(ctx, db, func(t *Tx) (int64, error) { return t.counter(counterLocalObjects) })
 }
 
 // ObjectsWhere returns the IRIs of stored objects whose JSON record

@@ -126,13 +126,7 @@ func (db *DB) PutRemoteActor(ctx context.Context, a *RemoteActor) error {
 
 // RemoteActor returns a stored remote actor, or ErrNotFound.
 func (db *DB) RemoteActor(ctx context.Context, iri string) (*RemoteActor, error) {
-	var a *RemoteActor
-	err := db.View(ctx, func(t *Tx) error {
-		var err error
-		a, err = t.RemoteActor(iri)
-		return err
-	})
-	return a, err
+	return viewValue(ctx, db, func(t *Tx) (*RemoteActor, error) { return t.RemoteActor(iri) })
 }
 
 // RemoteActorByID returns the actor with the given RemoteActorID, or

@@ -608,13 +608,7 @@ func (t *Tx) StatusEdits(iri string) ([]*Object, error) {
 
 // HomeTimeline is HomePage in its own read transaction.
 func (db *DB) HomeTimeline(ctx context.Context, accountID string, p Page) ([]Entry, error) {
-	var out []Entry
-	err := db.View(ctx, func(t *Tx) error {
-		var err error
-		out, err = t.HomePage(accountID, p)
-		return err
-	})
-	return out, err
+	return viewValue(ctx, db, func(t *Tx) ([]Entry, error) { return t.HomePage(accountID, p) })
 }
 
 // OnCommit runs fn after the transaction commits (never if it rolls back):

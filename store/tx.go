@@ -59,3 +59,25 @@ func (t *Tx) addCounter(name string, delta int64) error {
 	binary.BigEndian.PutUint64(v[:], uint64(n+delta))
 	return b.Put([]byte(name), v[:])
 }
+
+// viewValue runs get in a read-only transaction and returns its result:
+// the shape of every single-record read of a DB.
+func viewValue[T any](ctx context.Context, db *DB, get func(*Tx) (T, error)) (T, error) {
+	var out T
+	err := db.View(ctx, func(t *Tx) error {
+		var err error
+		out, err = get(t)
+		return err
+	})
+	return out, err
+}
+
+// Report returns a report by ID, or ErrNotFound.
+func (db *DB) Report(ctx context.Context, id string) (*Report, error) {
+	return viewValue(ctx, db, func(t *Tx) (*Report, error) { return t.Report(id) })
+}
+
+// ObjectBySeq returns an object by its Seq, or ErrNotFound.
+func (db *DB) ObjectBySeq(ctx context.Context, seq string) (*Object, error) {
+	return viewValue(ctx, db, func(t *Tx) (*Object, error) { return t.ObjectBySeq(seq) })
+}
