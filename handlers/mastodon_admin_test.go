@@ -99,6 +99,16 @@ func TestModeratorsReviewBlockReportAndSuspendThroughTheAdminAPI(t *testing.T) {
 		t.Fatalf("review queue: %s", r.body)
 	}
 	heldID := queue[0]["id"].(string)
+	// Moderators were notified of the new item; members were not.
+	for _, who := range []struct {
+		tok  string
+		want bool
+	}{{modTok, true}, {bossTok, true}, {aliceTok, false}} {
+		r := w.apiCall(http.MethodGet, "/api/v1/notifications", who.tok, nil)
+		if got := strings.Contains(r.body, heldID); got != who.want {
+			t.Errorf("notification of the held post: %v, want %v (%d %s)", got, who.want, r.status, r.body)
+		}
+	}
 	if r := w.apiCall(http.MethodPost, "/api/v1/tocsin/review/"+heldID+"/approve", modTok, nil); r.status != http.StatusOK ||
 		r.json(t)["moderation"] != store.ModVisible {
 		t.Fatalf("approve: %d %s", r.status, r.body)

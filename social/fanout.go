@@ -246,6 +246,22 @@ func (s *Service) InboundObject(ctx context.Context, t *store.Tx, rec *store.Obj
 		}
 		evs = append(evs, more...)
 	}
+	if !edit && rec.Moderation == store.ModPending {
+		// Moderators hear of every new item in the review queue: a
+		// "status" notification of the held post, which only staff may
+		// open.
+		staff, err := t.Staff()
+		if err != nil {
+			return err
+		}
+		for _, a := range staff {
+			ev, err := s.notify(t, a.ID, mastodon.NotifyStatus, rec.AttributedTo, rec.IRI)
+			if err != nil {
+				return err
+			}
+			evs = append(evs, ev)
+		}
+	}
 	s.emit(t, evs)
 	return nil
 }

@@ -311,3 +311,24 @@ func reindex(idx *bolt.Bucket, oldKey, newKey, id string, taken error) error {
 	}
 	return nil
 }
+
+// Staff returns the enabled admin and moderator accounts, inside a
+// transaction (moderators are notified of new review items and reports).
+func (t *Tx) Staff() ([]*Account, error) {
+	b, err := bucket(t.tx, bucketAccounts)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Account
+	err = b.ForEach(func(k, _ []byte) error {
+		a, err := getJSON[Account](b, k)
+		if err != nil {
+			return err
+		}
+		if !a.Disabled && (a.Role == "admin" || a.Role == "moderator") {
+			out = append(out, a)
+		}
+		return nil
+	})
+	return out, err
+}
