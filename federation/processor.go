@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tocsin-network/tocsin/federation/ap"
@@ -30,7 +31,9 @@ type Processor struct {
 	// commits carries applied entries to the committer, which writes all
 	// those waiting in one transaction: one fsync for many activities.
 	commits chan commitReq
-	instr   Instruments // metrics
+	// lastKick is when the inbox last journalled an activity (unix nanos).
+	lastKick atomic.Int64
+	instr    Instruments // metrics
 
 	mu      sync.Mutex
 	busy    bool
@@ -90,6 +93,7 @@ func NewProcessor(db *store.DB, urls URLs, remote *Remote, outbox *Outbox, polic
 
 // Kick wakes the processor: new entries were journalled.
 func (p *Processor) Kick() {
+	p.lastKick.Store(time.Now().UnixNano())
 	select {
 	case p.kick <- struct{}{}:
 	default:
@@ -140,6 +144,7 @@ func (p *Processor) Run(ctx context.Context) error {
 			p.log.ErrorContext(ctx, "read inbox journal", "error", err)
 		}
 		if len(entries) > 0 {
+			p.pace(ctx)
 			p.setBusy(true)
 			p.applyBatch(ctx, entries)
 			after = entries[len(entries)-1].Seq
@@ -153,6 +158,30 @@ func (p *Processor) Run(ctx context.Context) error {
 			return nil
 		case <-p.kick:
 		case <-ticker.C:
+		}
+	}
+}
+
+// Pacing: during a flood of inbound POSTs the acknowledgements get the CPU
+// and the journal absorbs the burst (durability first); applying resumes
+// when the flood pauses, when the journal holds maxDeferred entries, or
+// after maxPace, whichever comes first.
+const (
+	floodQuiet  = 20 * time.Millisecond
+	maxPace     = 250 * time.Millisecond
+	maxDeferred = 20000
+)
+
+func (p *Processor) pace(ctx context.Context) {
+	deadline := time.Now().Add(maxPace)
+	for time.Since(time.Unix(0, p.lastKick.Load())) < floodQuiet && time.Now().Before(deadline) {
+		if n, err := p.db.JournalLength(ctx); err != nil || n >= maxDeferred {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(floodQuiet):
 		}
 	}
 }
