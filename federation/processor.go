@@ -33,6 +33,8 @@ type Processor struct {
 	commits chan commitReq
 	// lastKick is when the inbox last journalled an activity (unix nanos).
 	lastKick atomic.Int64
+	// inflight counts entries handed to the committer and not finished.
+	inflight sync.WaitGroup
 	instr    Instruments // metrics
 
 	mu      sync.Mutex
@@ -86,7 +88,7 @@ func NewProcessor(db *store.DB, urls URLs, remote *Remote, outbox *Outbox, polic
 	return &Processor{
 		db: db, urls: urls, remote: remote, outbox: outbox, policy: policy, log: log,
 		workers: workers, kick: make(chan struct{}, 1), retries: map[uint64]retryState{},
-		commits: make(chan commitReq),
+		commits: make(chan commitReq, maxGroup),
 		instr:   noInstruments{},
 	}
 }
@@ -223,24 +225,45 @@ func (p *Processor) applyBatch(ctx context.Context, entries []*store.JournalEntr
 		}()
 	}
 	wg.Wait()
+	p.inflight.Wait()
 }
 
 // permanentError marks an entry that can never be applied.
 type permanentError struct{ error }
 
 func (p *Processor) applyEntry(ctx context.Context, e *store.JournalEntry) {
-	log := p.log.With("activity", e.ActivityID, "actor", e.Actor)
 	doc, err := ap.Parse(e.Body)
 	if err != nil {
-		err = permanentError{err}
-	} else {
-		err = p.apply(ctx, e, doc)
+		p.finish(ctx, e, nil, permanentError{err})
+		return
 	}
+	st := &entryState{e: e, doc: doc}
+	err = p.apply(context.WithValue(ctx, entryStateKey{}, st), e, doc)
+	if st.queued && err == nil {
+		return // the committer finishes it
+	}
+	p.finish(ctx, e, doc, err)
+}
+
+// entryState travels in the context of one entry's apply, so that commit
+// can hand the entry's completion to the committer.
+type entryState struct {
+	e      *store.JournalEntry
+	doc    *ap.Document
+	queued bool
+}
+
+type entryStateKey struct{}
+
+// finish records the outcome of one entry: applied (forget its retries,
+// tell OnApplied), or failed (retry later with backoff, or drop it when the
+// failure is permanent or has lasted maxApplyAttempts).
+func (p *Processor) finish(ctx context.Context, e *store.JournalEntry, doc *ap.Document, err error) {
 	if err == nil {
 		p.mu.Lock()
 		delete(p.retries, e.Seq)
 		p.mu.Unlock()
-		if p.OnApplied != nil {
+		if p.OnApplied != nil && doc != nil {
 			p.OnApplied(ctx, doc)
 		}
 		return
@@ -248,6 +271,7 @@ func (p *Processor) applyEntry(ctx context.Context, e *store.JournalEntry) {
 	if ctx.Err() != nil {
 		return
 	}
+	log := p.log.With("activity", e.ActivityID, "actor", e.Actor)
 	var perm permanentError
 	p.mu.Lock()
 	r := p.retries[e.Seq]
@@ -268,26 +292,56 @@ func (p *Processor) applyEntry(ctx context.Context, e *store.JournalEntry) {
 	log.InfoContext(ctx, "inbound activity will be retried", "error", err, "attempts", r.attempts)
 }
 
-// commit applies fn with the entry's exactly-once bookkeeping.
+// commit hands fn, with the entry's exactly-once bookkeeping, to the
+// committer. Called from an entry's apply, it does not wait: the lane goes
+// on parsing the next entry while the commit is grouped with others, and
+// the committer finishes the entry (applyBatch waits for all of them).
+// Elsewhere it waits for the commit.
 func (p *Processor) commit(ctx context.Context, e *store.JournalEntry, fn func(*store.Tx) error) error {
-	done := make(chan error, 1)
+	st, _ := ctx.Value(entryStateKey{}).(*entryState)
+	req := commitReq{e: e, fn: fn}
+	var done chan error
+	if st != nil && st.e == e && !st.queued {
+		st.queued = true
+		doc := st.doc
+		base := context.WithoutCancel(ctx)
+		p.inflight.Add(1)
+		req.finish = func(err error) {
+			defer p.inflight.Done()
+			if err == nil {
+				p.outbox.done()
+			}
+			p.finish(base, e, doc, err)
+		}
+	} else {
+		done = make(chan error, 1)
+		req.finish = func(err error) {
+			if err == nil {
+				p.outbox.done()
+			}
+			done <- err
+		}
+	}
 	select {
-	case p.commits <- commitReq{e: e, fn: fn, done: done}:
+	case p.commits <- req:
 	case <-ctx.Done():
+		if st != nil && st.queued && done == nil {
+			st.queued = false
+			p.inflight.Done()
+		}
 		return ctx.Err()
 	}
-	if err := <-done; err != nil {
-		return err
+	if done != nil {
+		return <-done
 	}
-	p.outbox.done()
 	return nil
 }
 
 // commitReq is one applied entry waiting for the committer.
 type commitReq struct {
-	e    *store.JournalEntry
-	fn   func(*store.Tx) error
-	done chan error
+	e      *store.JournalEntry
+	fn     func(*store.Tx) error
+	finish func(error) // called by the committer once the outcome is known
 }
 
 // maxGroup bounds how many entries one transaction applies.
@@ -324,14 +378,14 @@ func (p *Processor) committer(ctx context.Context) {
 		if len(group) > 1 {
 			if err := p.db.ApplyJournalEntries(ctx, entries, fns); err == nil {
 				for _, r := range group {
-					r.done <- nil
+					r.finish(nil)
 				}
 				continue
 			}
 		}
 		for _, r := range group {
 			_, err := p.db.ApplyJournalEntry(ctx, r.e, r.fn)
-			r.done <- err
+			r.finish(err)
 		}
 	}
 }
