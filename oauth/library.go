@@ -222,11 +222,13 @@ func (ts tokenStore) GetByCode(ctx context.Context, code string) (oauth2.TokenIn
 	return t, nil
 }
 
-func (ts tokenStore) GetByAccess(ctx context.Context, access string) (oauth2.TokenInfo, error) {
+// live returns the unrevoked token get finds; nil, nil when there is none
+// (the library's convention for "no such token").
+func (ts tokenStore) live(ctx context.Context, get func(*store.Tx) (*store.OAuthToken, error)) (*store.OAuthToken, error) {
 	var tok *store.OAuthToken
 	err := ts.db.View(ctx, func(tx *store.Tx) error {
 		var err error
-		tok, err = tx.OAuthToken(access)
+		tok, err = get(tx)
 		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -235,22 +237,22 @@ func (ts tokenStore) GetByAccess(ctx context.Context, access string) (oauth2.Tok
 	if err != nil || tok.Revoked() {
 		return nil, err
 	}
+	return tok, nil
+}
+
+func (ts tokenStore) GetByAccess(ctx context.Context, access string) (oauth2.TokenInfo, error) {
+	tok, err := ts.live(ctx, func(tx *store.Tx) (*store.OAuthToken, error) { return tx.OAuthToken(access) })
+	if tok == nil {
+		return nil, err
+	}
 	t := tokenModel(tok)
 	t.Access = access
 	return t, nil
 }
 
 func (ts tokenStore) GetByRefresh(ctx context.Context, refresh string) (oauth2.TokenInfo, error) {
-	var tok *store.OAuthToken
-	err := ts.db.View(ctx, func(tx *store.Tx) error {
-		var err error
-		tok, err = tx.OAuthTokenByRefresh(refresh)
-		return err
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil || tok.Revoked() {
+	tok, err := ts.live(ctx, func(tx *store.Tx) (*store.OAuthToken, error) { return tx.OAuthTokenByRefresh(refresh) })
+	if tok == nil {
 		return nil, err
 	}
 	t := tokenModel(tok)
