@@ -318,11 +318,7 @@ func (s *Server) apiListNotes(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]NoteView, 0, len(recs))
-	for _, r := range recs {
-		out = append(out, noteView(r))
-	}
-	return c.JSON(http.StatusOK, out)
+	return jsonList(c, recs, noteView)
 }
 
 type noteRequest struct {

@@ -334,11 +334,7 @@ func (a *modAPI) listRules(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]ruleEntry, 0, len(rules))
-	for _, r := range rules {
-		out = append(out, ruleOf(r))
-	}
-	return c.JSON(http.StatusOK, out)
+	return jsonList(c, rules, ruleOf)
 }
 
 func (a *modAPI) addRule(c echo.Context) error {

@@ -54,3 +54,13 @@ func acceptable(r *http.Request) bool {
 	}
 	return false
 }
+
+// jsonList writes list, each element converted by view, as a JSON array
+// (an empty list is [], never null: clients iterate it).
+func jsonList[T, V any](c echo.Context, list []T, view func(T) V) error {
+	out := make([]V, 0, len(list))
+	for _, v := range list {
+		out = append(out, view(v))
+	}
+	return c.JSON(http.StatusOK, out)
+}

@@ -685,11 +685,7 @@ func (a *modAPI) listDomainBlocks(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]AdminDomainBlock, 0, len(list))
-	for _, tr := range list {
-		out = append(out, domainBlockOf(tr))
-	}
-	return c.JSON(http.StatusOK, out)
+	return jsonList(c, list, domainBlockOf)
 }
 
 func (a *modAPI) getDomainBlock(c echo.Context) error {
@@ -761,11 +757,7 @@ func (a *modAPI) listDomainAllows(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]AdminDomainAllow, 0, len(list))
-	for _, tr := range list {
-		out = append(out, domainAllowOf(tr))
-	}
-	return c.JSON(http.StatusOK, out)
+	return jsonList(c, list, domainAllowOf)
 }
 
 func (a *modAPI) getDomainAllow(c echo.Context) error {
