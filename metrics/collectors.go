@@ -19,7 +19,7 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 type storeCollector struct {
 	db *store.DB
 
-	up, journal, journalCapped, backlog, dead, peers                                *prometheus.Desc
+	up, journal, backlog, dead, peers                                               *prometheus.Desc
 	fileSize, readTx, openReadTx, freePages, pendingPages, freeAlloc, freelistInuse *prometheus.Desc
 	pageAlloc, writes, writeSeconds, spillSeconds, rebalances, splits               *prometheus.Desc
 }
@@ -29,7 +29,6 @@ func newStoreCollector(db *store.DB) *storeCollector {
 		db:            db,
 		up:            desc("tocsin_store_up", "1 when the store answered the scrape's read, else 0."),
 		journal:       desc("tocsin_inbox_journal_depth", "Inbound activities acknowledged but not yet applied (counted up to 100000)."),
-		journalCapped: desc("tocsin_inbox_journal_depth_capped", "1 when tocsin_inbox_journal_depth stopped counting at its cap."),
 		backlog:       desc("tocsin_delivery_queue_depth", "Outbound delivery jobs queued (all peers)."),
 		dead:          desc("tocsin_delivery_dead_letters", "Dead letters kept (deliveries given up on; counted up to 100000)."),
 		peers:         desc("tocsin_delivery_peer_hosts", "Peer hosts with delivery records."),
@@ -50,7 +49,7 @@ func newStoreCollector(db *store.DB) *storeCollector {
 }
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.up, c.journal, c.journalCapped, c.backlog, c.dead, c.peers,
+	for _, d := range []*prometheus.Desc{c.up, c.journal, c.backlog, c.dead, c.peers,
 		c.fileSize, c.readTx, c.openReadTx, c.freePages, c.pendingPages, c.freeAlloc, c.freelistInuse,
 		c.pageAlloc, c.writes, c.writeSeconds, c.spillSeconds, c.rebalances, c.splits} {
 		ch <- d
@@ -71,7 +70,6 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge(c.up, 1)
 	gauge(c.journal, float64(q.JournalDepth))
-	gauge(c.journalCapped, b2f(q.JournalCapped))
 	gauge(c.backlog, float64(q.DeliveryBacklog))
 	gauge(c.dead, float64(q.DeadLetters))
 	gauge(c.peers, float64(q.Peers))

@@ -59,7 +59,10 @@ func (db *DB) AppendJournal(ctx context.Context, e *JournalEntry) (uint64, error
 		if seq, err = b.NextSequence(); err != nil {
 			return err
 		}
-		return b.Put(seqKey(seq), data)
+		if err := b.Put(seqKey(seq), data); err != nil {
+			return err
+		}
+		return (&Tx{tx: tx, db: db}).addCounter(counterJournal, 1)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("append to inbox journal: %w", err)
@@ -97,18 +100,12 @@ func (db *DB) JournalEntries(ctx context.Context, after uint64, limit int) ([]*J
 	return out, err
 }
 
-// JournalLength returns how many entries wait to be applied.
+// JournalLength returns how many entries wait to be applied, from a counter
+// kept in the transactions that add and remove them (O(1): the processor
+// and /readyz poll it).
 func (db *DB) JournalLength(ctx context.Context) (int, error) {
-	n := 0
-	err := db.view(ctx, func(tx *bolt.Tx) error {
-		b, err := bucket(tx, bucketInboxJournal)
-		if err != nil {
-			return err
-		}
-		n = b.Stats().KeyN
-		return nil
-	})
-	return n, err
+	n, err := viewValue(ctx, db, func(t *Tx) (int64, error) { return t.counter(counterJournal) })
+	return int(n), err
 }
 
 // Seen reports whether an activity id has been applied already.
@@ -153,7 +150,7 @@ func (db *DB) ApplyJournalEntry(ctx context.Context, e *JournalEntry, fn func(*T
 				}
 			}
 		}
-		return journal.Delete(seqKey(e.Seq))
+		return t.removeJournalEntry(journal, e.Seq)
 	})
 	return applied, err
 }
@@ -191,7 +188,7 @@ func (db *DB) ApplyJournalEntries(ctx context.Context, entries []*JournalEntry, 
 					}
 				}
 			}
-			if err := journal.Delete(seqKey(e.Seq)); err != nil {
+			if err := t.removeJournalEntry(journal, e.Seq); err != nil {
 				return err
 			}
 		}
@@ -207,8 +204,20 @@ func (db *DB) DropJournalEntry(ctx context.Context, seq uint64) error {
 		if err != nil {
 			return err
 		}
-		return b.Delete(seqKey(seq))
+		return (&Tx{tx: tx, db: db}).removeJournalEntry(b, seq)
 	})
+}
+
+// removeJournalEntry deletes an entry and keeps the journal's length
+// counter exact (a missing entry changes nothing).
+func (t *Tx) removeJournalEntry(journal *bolt.Bucket, seq uint64) error {
+	if journal.Get(seqKey(seq)) == nil {
+		return nil
+	}
+	if err := journal.Delete(seqKey(seq)); err != nil {
+		return err
+	}
+	return t.addCounter(counterJournal, -1)
 }
 
 // Report is a report about an account or its posts: a remote Flag, or a

@@ -17,8 +17,6 @@ type QueueStats struct {
 	// JournalDepth is the number of inbound activities waiting to be
 	// applied, counted up to the limit given to QueueStats.
 	JournalDepth int
-	// JournalCapped says JournalDepth stopped at the limit: there are more.
-	JournalCapped bool
 	// DeliveryBacklog is the number of queued delivery jobs (the sum of the
 	// per-peer backlog counters: no scan of the queue).
 	DeliveryBacklog int
@@ -30,17 +28,18 @@ type QueueStats struct {
 }
 
 // QueueStats reads the queue depths in one read transaction. The journal
-// and the dead letters are counted with a cursor up to limit keys each (a
-// bounded read); the delivery backlog comes from the per-peer counters.
+// depth comes from its counter; the dead letters are counted with a cursor
+// up to limit keys (a bounded read); the delivery backlog comes from the
+// per-peer counters.
 func (db *DB) QueueStats(ctx context.Context, limit int) (QueueStats, error) {
 	var s QueueStats
 	err := db.view(ctx, func(tx *bolt.Tx) error {
 		s = QueueStats{}
-		j, err := bucket(tx, bucketInboxJournal)
+		n, err := (&Tx{tx: tx, db: db}).counter(counterJournal)
 		if err != nil {
 			return err
 		}
-		s.JournalDepth, s.JournalCapped = countKeys(j, limit)
+		s.JournalDepth = int(n)
 		dead, err := bucket(tx, bucketDeliveriesDead)
 		if err != nil {
 			return err

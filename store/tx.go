@@ -32,7 +32,10 @@ func (db *DB) View(ctx context.Context, fn func(*Tx) error) error {
 func (t *Tx) NewID() string { return t.db.NewID() }
 
 // Counters kept in the meta bucket, so that totals are O(1) to read.
-const counterLocalObjects = "count_local_objects"
+const (
+	counterLocalObjects = "count_local_objects"
+	counterJournal      = "count_inbox_journal" // entries waiting in the inbox journal
+)
 
 func (t *Tx) counter(name string) (int64, error) {
 	b, err := bucket(t.tx, bucketMeta)
