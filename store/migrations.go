@@ -58,6 +58,9 @@ var migrations = []migration{
 	{Version: 8, Name: "create marker and account settings buckets", Up: createBuckets(
 		bucketMarkers, bucketAccountSettings, bucketRemoteActorIDs,
 	)},
+	{Version: 9, Name: "create corroboration and translation buckets: sightings, translations by alert", Up: createBuckets(
+		bucketSightings, bucketTranslations, bucketTranslationsByAlert,
+	)},
 }
 
 // latestSchemaVersion is the schema version this binary writes.
