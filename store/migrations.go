@@ -61,6 +61,9 @@ var migrations = []migration{
 	{Version: 9, Name: "create corroboration and translation buckets: sightings, translations by alert", Up: createBuckets(
 		bucketSightings, bucketTranslations, bucketTranslationsByAlert,
 	)},
+	{Version: 10, Name: "create trust list buckets: subscriptions, fetched and applied lists", Up: createBuckets(
+		bucketTrustSubscriptions, bucketTrustListFetched, bucketTrustListApplied,
+	)},
 }
 
 // latestSchemaVersion is the schema version this binary writes.

@@ -45,6 +45,7 @@ type Trust struct {
 	Level     string    `json:"level"`
 	Reason    string    `json:"reason,omitempty"` // public (shared trust lists may publish it)
 	Note      string    `json:"note,omitempty"`   // private to moderators
+	Source    string    `json:"source,omitempty"` // "" local, else the trust list subscription's ID
 	By        string    `json:"by"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
