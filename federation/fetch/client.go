@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/tocsin-network/tocsin/federation/signature"
@@ -52,6 +53,11 @@ type Options struct {
 	// RootCAs verifies TLS servers; nil means the system roots. For local
 	// fleets with their own CA, and tests.
 	RootCAs *x509.CertPool
+	// Resolver looks up host names when connecting; nil is the system
+	// resolver. Whatever it answers, every address is checked by the guard
+	// just before the socket connects, so a resolver (or a DNS server that
+	// rebinds a name between two lookups) cannot open a way around it.
+	Resolver *net.Resolver
 }
 
 func (o Options) withDefaults() Options {
@@ -82,6 +88,10 @@ type Client struct {
 	opts      Options
 	transport *http.Transport
 	signer    *signature.Signer // the instance actor's; nil: GETs go unsigned
+	// testPublic, set only by this package's tests, is one loopback
+	// address the dial guard treats as public: a stand-in for the
+	// internet in tests that must stay on loopback.
+	testPublic netip.Addr
 }
 
 // New builds a Client. keyID and key (the instance actor's publicKey id and
@@ -99,11 +109,12 @@ func New(opts Options, keyID string, key *rsa.PrivateKey) (*Client, error) {
 	// The transport is used without an http.Client: redirects are followed
 	// by hand (get.go) so that each hop is checked, counted and signed
 	// afresh, and POSTs follow none; and there is no cookie jar.
-	dialer := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
+	dialer := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second, Resolver: c.opts.Resolver}
 	if !c.opts.AllowPrivate {
-		// Control sees each address after resolution, whatever DNS said:
-		// this is the check that DNS rebinding cannot get around.
-		dialer.Control = dialControl
+		// Control sees each address the dialer tries, after resolution and
+		// just before connect(2), whatever DNS said: this is the check that
+		// DNS rebinding cannot get around.
+		dialer.Control = c.dialControl
 	}
 	c.transport = &http.Transport{
 		Proxy:                 nil, // a proxy would be the only address the guard checks

@@ -113,11 +113,16 @@ func (c *Client) check(u *url.URL) error {
 }
 
 // dialControl refuses, at connect time, any address that is not public.
-// address is the resolved "ip:port".
-func dialControl(_, address string, _ syscall.RawConn) error {
+// address is the resolved "ip:port" the socket is about to connect to, so
+// the address checked is the address dialled, on every redirect hop and
+// for every address a name resolves to.
+func (c *Client) dialControl(_, address string, _ syscall.RawConn) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
 		return &BlockedError{Addr: address, Reason: "not an IP address and port"}
+	}
+	if c.testPublic.IsValid() && ap.Addr().WithZone("").Unmap() == c.testPublic {
+		return nil
 	}
 	if reason := blockedAddr(ap.Addr()); reason != "" {
 		return &BlockedError{Addr: address, Reason: privateReason(ap.Addr(), reason)}
