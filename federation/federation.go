@@ -5,6 +5,7 @@ import (
 	"crypto/rsa"
 	"fmt"
 	"log/slog"
+	"net"
 	"sync"
 	"time"
 
@@ -30,6 +31,9 @@ type Options struct {
 	// Instruments is told about inbound activities, signature failures,
 	// fetch errors, deliveries and the workers' heartbeats. Nil: no one.
 	Instruments Instruments
+	// Resolver, when set, looks up host names for the guarded client
+	// instead of the system resolver (tests of DNS rebinding).
+	Resolver *net.Resolver
 }
 
 // Federation is one instance's federation core: inbox, processor, outbox,
@@ -67,6 +71,7 @@ func New(db *store.DB, urls URLs, instanceKey *rsa.PrivateKey, opts Options) (*F
 		AllowPrivate: opts.AllowPrivate, AllowHTTP: opts.AllowHTTP,
 		Timeout: opts.FetchTimeout, MaxBytes: opts.MaxFetchBytes,
 		UserAgent: fmt.Sprintf("%s/%s (+%s/)", tocsin.Software, tocsin.Version, urls.Base),
+		Resolver:  opts.Resolver,
 	}, urls.KeyID(urls.InstanceActor()), instanceKey)
 	if err != nil {
 		return nil, fmt.Errorf("federation client: %w", err)
