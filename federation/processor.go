@@ -439,6 +439,9 @@ func (p *Processor) apply(ctx context.Context, e *store.JournalEntry, doc *ap.Do
 			return t.PutReport(&store.Report{FlagID: act.ID, Reporter: act.Actor, Target: target, Objects: objects, Comment: comment, CreatedAt: time.Now().UTC()})
 		})
 	}
+	if IsTocsinType(doc, act.Type, TypeSighting) {
+		return p.applySighting(ctx, e, doc) // sightings.go
+	}
 	p.log.DebugContext(ctx, "ignored activity of unsupported type", "type", act.Type, "activity", act.ID)
 	return p.skip(ctx, e)
 }

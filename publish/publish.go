@@ -218,7 +218,13 @@ func (s *Service) republish(ctx context.Context, au Author, rec *store.AlertReco
 		})
 	}
 	to, cc := s.fed.Outbox.Addressing(au.Org, aud)
-	obj, err := profile.AlertObject(a, rec.IRI, a.Author, to, cc, s.tagURL)
+	// With its tally and translations (corroboration.go), which an edit keeps.
+	var obj map[string]any
+	err = s.db.View(ctx, func(t *store.Tx) error {
+		var err error
+		obj, err = s.alertObject(t, rec, to, cc)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
