@@ -213,6 +213,9 @@ func (in *Inbox) Receive(ctx context.Context, r *http.Request, body []byte, user
 		Body: body, ReceivedAt: time.Now().UTC(),
 	})
 	if err != nil {
+		if errors.Is(err, store.ErrDiskFull) {
+			return refuse(http.StatusServiceUnavailable, "disk full on this instance: the activity was not stored; retry later", err)
+		}
 		return refuse(http.StatusServiceUnavailable, "could not store the activity; retry later", err)
 	}
 	if in.kick != nil {

@@ -275,7 +275,11 @@ func (p *Processor) finish(ctx context.Context, e *store.JournalEntry, doc *ap.D
 	var perm permanentError
 	p.mu.Lock()
 	r := p.retries[e.Seq]
-	r.attempts++
+	if !errors.Is(err, store.ErrDiskFull) {
+		// A full disk is the instance's fault, not the activity's: the
+		// entry waits however long it lasts and is never dropped for it.
+		r.attempts++
+	}
 	r.next = time.Now().Add(time.Duration(1<<min(r.attempts, 10)) * time.Second)
 	p.retries[e.Seq] = r
 	p.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	tocsin "github.com/tocsin-network/tocsin"
+	"github.com/tocsin-network/tocsin/store"
 )
 
 // errorBody is Mastodon's error shape, which every client understands.
@@ -47,6 +48,10 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	var he *echo.HTTPError
 	var te *tocsin.Error
 	switch {
+	case errors.Is(err, store.ErrDiskFull):
+		// Nothing was committed: say so, and that a retry may succeed.
+		status = http.StatusServiceUnavailable
+		body.Error = "disk full on this instance: nothing was saved; try again later"
 	case errors.As(err, &he):
 		status = he.Code
 		body.Error = http.StatusText(status)

@@ -247,6 +247,9 @@ func (in *Instance) ready(ctx context.Context) error {
 		return errors.New("store: no answer in time")
 	}
 	if err := in.Metrics.Health().Check(time.Now(), workerStaleAfter); err != nil {
+	if err := in.DB.CheckSpace(ctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
 		return fmt.Errorf("workers: %w", err)
 	}
 	return nil

@@ -50,6 +50,8 @@ type DB struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	space spaceState // the last write that failed for lack of space (space.go)
 }
 
 // Open opens or creates the database file at path (creating its parent
@@ -203,7 +205,7 @@ func (db *DB) update(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return db.bolt.Update(fn)
+	return db.noteWrite(db.bolt.Update(fn))
 }
 
 func pidFilePath(path string) string { return path + ".pid" }

@@ -657,7 +657,7 @@ func (db *DB) batch(ctx context.Context, fn func(tx *bolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return db.bolt.Batch(fn)
+	return db.noteWrite(db.bolt.Batch(fn))
 }
 
 func loadDelivery(tx *bolt.Tx, id string) (deliveryBuckets, *Delivery, error) {

@@ -51,7 +51,7 @@ func (db *DB) AppendJournal(ctx context.Context, e *JournalEntry) (uint64, error
 		return 0, fmt.Errorf("encode journal entry: %w", err)
 	}
 	var seq uint64
-	err = db.bolt.Batch(func(tx *bolt.Tx) error {
+	err = db.batch(ctx, func(tx *bolt.Tx) error {
 		b, err := bucket(tx, bucketInboxJournal)
 		if err != nil {
 			return err
