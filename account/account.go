@@ -1,11 +1,14 @@
 // Package account owns local accounts: who may sign in, with which role, as
 // which kind of actor, and which organisations a publisher may act for. It
-// validates input, hashes passwords and generates each actor's RSA key pair;
-// persistence is the store's. It imports neither echo nor go-fed.
+// validates input, hashes passwords and generates each actor's RSA key pair
+// and Ed25519 object-signing key; persistence is the store's. It imports
+// neither echo nor go-fed.
 package account
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,6 +22,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	tocsin "github.com/tocsin-network/tocsin"
+	"github.com/tocsin-network/tocsin/federation/integrity"
 	"github.com/tocsin-network/tocsin/federation/signature"
 	"github.com/tocsin-network/tocsin/store"
 )
@@ -159,7 +163,8 @@ func validateEmail(addr string) error {
 }
 
 // Create validates in, hashes the password, generates the actor's RSA-2048
-// key pair and stores the account. Organisation accounts approve their
+// key pair (HTTP signatures) and Ed25519 key (object integrity proofs) and
+// stores the account. Organisation accounts approve their
 // followers by hand (TLP:GREEN reaches approved followers only).
 func (s *Service) Create(ctx context.Context, in CreateInput) (*store.Account, error) {
 	if err := in.Validate(); err != nil {
@@ -177,6 +182,10 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*store.Account, e
 	if err != nil {
 		return nil, fmt.Errorf("generate key for %s: %w", in.Username, err)
 	}
+	edKey, err := newEd25519Key()
+	if err != nil {
+		return nil, fmt.Errorf("generate object-signing key for %s: %w", in.Username, err)
+	}
 	now := s.now().UTC()
 	a := &store.Account{
 		Username:                  in.Username,
@@ -188,6 +197,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*store.Account, e
 		PasswordHash:              hash,
 		PrivateKeyPEM:             privPEM,
 		PublicKeyPEM:              pubPEM,
+		Ed25519Key:                edKey,
 		ManuallyApprovesFollowers: in.Kind == KindOrganization,
 		Discoverable:              true,
 		CreatedAt:                 now,
@@ -198,6 +208,53 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*store.Account, e
 	}
 	s.log.InfoContext(ctx, "account created", "username", a.Username, "kind", a.Kind, "role", a.Role)
 	return a, nil
+}
+
+// newEd25519Key returns a fresh Ed25519 private key in the multibase form
+// store.Account keeps.
+func newEd25519Key() (string, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return "", err
+	}
+	return integrity.EncodePrivateKey(priv), nil
+}
+
+// EnsureSigningKeys gives every account created before object integrity
+// proofs an Ed25519 key, and returns how many it gave one. Instances call
+// it when they open; accounts that have a key keep it.
+func (s *Service) EnsureSigningKeys(ctx context.Context) (int, error) {
+	all, err := s.db.Accounts(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("list accounts: %w", err)
+	}
+	n := 0
+	for _, a := range all {
+		if a.Ed25519Key != "" {
+			continue
+		}
+		key, err := newEd25519Key()
+		if err != nil {
+			return n, fmt.Errorf("generate object-signing key for %s: %w", a.Username, err)
+		}
+		added := false
+		_, err = s.db.UpdateAccount(ctx, a.ID, func(a *store.Account) error {
+			if a.Ed25519Key == "" { // not given one meanwhile
+				a.Ed25519Key, added = key, true
+			}
+			return nil
+		})
+		if err != nil {
+			return n, fmt.Errorf("store object-signing key for %s: %w", a.Username, err)
+		}
+		if added {
+			n++
+		}
+	}
+	if n > 0 {
+		s.log.InfoContext(ctx, "object-signing keys generated for existing accounts", "accounts", n)
+	}
+	return n, nil
 }
 
 // Get returns the account with the given username (case-insensitive).

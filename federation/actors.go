@@ -1,12 +1,17 @@
 package federation
 
 import (
+	"crypto/ed25519"
+
 	"github.com/tocsin-network/tocsin/federation/ap"
+	"github.com/tocsin-network/tocsin/federation/integrity"
 	"github.com/tocsin-network/tocsin/store"
 )
 
 // ActorInfo describes a local account as an ActivityPub actor: an
-// Organization for a member network, a Person otherwise.
+// Organization for a member network, a Person otherwise. Its Ed25519 key,
+// which signs its objects' integrity proofs, is listed under
+// assertionMethod (an account without one lists none).
 func ActorInfo(u URLs, a *store.Account) ap.ActorInfo {
 	typ := "Person"
 	if a.Kind == "organization" {
@@ -16,6 +21,10 @@ func ActorInfo(u URLs, a *store.Account) ap.ActorInfo {
 	name := a.DisplayName
 	if name == "" {
 		name = a.Username
+	}
+	var keys []ap.Multikey
+	if priv, err := integrity.DecodePrivateKey(a.Ed25519Key); err == nil {
+		keys = []ap.Multikey{{ID: u.ProofKeyID(actor), Controller: actor, PublicKeyMultibase: integrity.EncodePublicKey(priv.Public().(ed25519.PublicKey))}}
 	}
 	return ap.ActorInfo{
 		ID:                        actor,
@@ -34,6 +43,7 @@ func ActorInfo(u URLs, a *store.Account) ap.ActorInfo {
 		Published:                 a.CreatedAt,
 		KeyID:                     u.KeyID(actor),
 		PublicKeyPEM:              a.PublicKeyPEM,
+		AssertionMethod:           keys,
 	}
 }
 

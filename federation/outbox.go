@@ -25,6 +25,8 @@ type Outbox struct {
 	log    *slog.Logger
 	kick   func() // wakes the delivery workers
 	now    func() time.Time
+	// proofKeys caches the accounts' object-signing keys (proofs.go).
+	proofKeys proofKeys
 }
 
 // NewOutbox returns an Outbox. kick wakes the delivery workers.

@@ -39,6 +39,9 @@ type Remote struct {
 	// costs more than verifying the signature. Bounded; emptied when full.
 	keysMu sync.Mutex
 	keys   map[string]cachedKey
+	// multikeys caches the Ed25519 keys of integrity proofs by
+	// verification method, under keysMu.
+	multikeys map[string]multikey
 }
 
 type cachedKey struct {
@@ -201,6 +204,13 @@ func (r *Remote) storeActor(ctx context.Context, a *ap.Actor, resp *fetch.Respon
 		Followers: a.Followers, KeyID: a.PublicKey.ID, PublicKeyPEM: a.PublicKey.PEM,
 		ManuallyApproves: a.ManuallyApprovesFollowers, MovedTo: a.MovedTo,
 		Raw: resp.Body, FetchedAt: r.now().UTC(),
+	}
+	for _, k := range a.AssertionMethod {
+		// FEP-521a: a key is the actor's only when it says so and lives in
+		// the actor's document on its host.
+		if k.Controller == a.ID && sameHost(k.ID, a.ID) {
+			ra.Multikeys = append(ra.Multikeys, store.RemoteMultikey{ID: k.ID, PublicKeyMultibase: k.PublicKeyMultibase})
+		}
 	}
 	if err := r.db.PutRemoteActor(ctx, ra); err != nil {
 		return nil, err

@@ -112,6 +112,10 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Instance, err
 		accOpts = append(accOpts, account.WithHashCost(opts.HashCost))
 	}
 	accounts := account.NewService(db, log, accOpts...)
+	if _, err := accounts.EnsureSigningKeys(ctx); err != nil { // accounts older than integrity proofs
+		db.Close()
+		return nil, err
+	}
 	privKey, err := signature.ParsePrivateKeyPEM(key.PrivateKeyPEM)
 	if err != nil {
 		db.Close()

@@ -66,6 +66,11 @@ type Account struct {
 	ActsFor   []string  `json:"acts_for,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+
+	// Ed25519Key is the actor's object-signing key (FEP-8b32 proofs): the
+	// private key's seed in multibase (ed25519-priv multicodec), set by the
+	// caller. Accounts older than proofs get one when the instance opens.
+	Ed25519Key string `json:"ed25519_key,omitempty"`
 }
 
 func (a *Account) clone() *Account {

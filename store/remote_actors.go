@@ -53,6 +53,17 @@ type RemoteActor struct {
 	MovedTo           string          `json:"moved_to,omitempty"`
 	Raw               json.RawMessage `json:"raw,omitempty"`
 	FetchedAt         time.Time       `json:"fetched_at"`
+
+	// Multikeys are the actor's assertionMethod keys (FEP-521a), which
+	// verify its objects' integrity proofs (FEP-8b32).
+	Multikeys []RemoteMultikey `json:"multikeys,omitempty"`
+}
+
+// RemoteMultikey is one verification method of a remote actor: its id
+// (actor#fragment) and the public key in multibase.
+type RemoteMultikey struct {
+	ID                 string `json:"id"`
+	PublicKeyMultibase string `json:"public_key_multibase"`
 }
 
 // PutRemoteActor stores a fetched actor and indexes its key id (a rotated

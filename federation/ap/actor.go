@@ -28,6 +28,18 @@ type ActorInfo struct {
 
 	KeyID        string // defaults to ID + "#main-key"
 	PublicKeyPEM string
+	// AssertionMethod lists the Ed25519 keys that sign the actor's objects
+	// (FEP-8b32 proofs), published as FEP-521a Multikeys.
+	AssertionMethod []Multikey
+}
+
+// ActorContext is the @context of an actor document that lists
+// assertionMethod keys: Context with the data-integrity and Multikey
+// contexts after the security context and before our inline map (which
+// redefines none of their terms), as FEP-521a's examples have them.
+func ActorContext() []any {
+	c := Context()
+	return append(c[:2:2], DataIntegrityContext, MultikeyContext, c[2])
 }
 
 // actorType is what go-fed's Person, Organization and Application share.
@@ -191,6 +203,15 @@ func ActorDocument(a ActorInfo) ([]byte, error) {
 	if a.SharedInbox != "" {
 		m["endpoints"] = map[string]any{"sharedInbox": a.SharedInbox}
 	}
+	context := Context()
+	if len(a.AssertionMethod) > 0 {
+		methods := make([]any, len(a.AssertionMethod))
+		for i, k := range a.AssertionMethod {
+			methods[i] = map[string]any{"id": k.ID, "type": "Multikey", "controller": k.Controller, "publicKeyMultibase": k.PublicKeyMultibase}
+		}
+		m["assertionMethod"] = methods
+		context = ActorContext()
+	}
 	// Text goes in as we have it: go-fed writes strings faithfully, but this
 	// keeps the guarantee independent of its version.
 	for k, v := range map[string]string{"preferredUsername": a.PreferredUsername, "name": a.Name, "summary": a.Summary} {
@@ -202,5 +223,5 @@ func ActorDocument(a ActorInfo) ([]byte, error) {
 	if _, ok := m["summary"]; !ok {
 		m["summary"] = ""
 	}
-	return Marshal(m)
+	return marshal(m, context)
 }

@@ -19,8 +19,13 @@ var arrayKeys = set("to", "cc", "bto", "bcc", "tag", "attachment", "items", "ord
 // values as RFC 3339 UTC seconds (zero times are left out), HTML not
 // escaped. doc and the maps in it are not modified.
 func Marshal(doc map[string]any) ([]byte, error) {
+	return marshal(doc, Context())
+}
+
+// marshal is Marshal with the @context given.
+func marshal(doc map[string]any, context []any) ([]byte, error) {
 	out := normalizeMap(doc, 0)
-	out["@context"] = Context()
+	out["@context"] = context
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

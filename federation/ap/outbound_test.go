@@ -31,6 +31,10 @@ var aliceInfo = ActorInfo{
 	Published:                 time.Date(2025, 3, 1, 9, 30, 15, 123, time.UTC),
 	KeyID:                     "https://tocsin.example/users/kenya_watch#main-key",
 	PublicKeyPEM:              "-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA\n-----END PUBLIC KEY-----\n",
+	AssertionMethod: []Multikey{{
+		ID: "https://tocsin.example/users/kenya_watch#ed25519-key", Controller: "https://tocsin.example/users/kenya_watch",
+		PublicKeyMultibase: "z6MkrJVnaZkeFzdQyMZu1cgjg7k1pZZ6pvBQ7XJPt4swbTQ2",
+	}},
 }
 
 func TestActorDocumentRoundTrips(t *testing.T) {
@@ -55,10 +59,11 @@ func TestActorDocumentRoundTrips(t *testing.T) {
 				IconMediaType:             info.IconMediaType,
 				ManuallyApprovesFollowers: a.ManuallyApprovesFollowers, Discoverable: a.Discoverable,
 				Published: a.Published, KeyID: a.PublicKey.ID, PublicKeyPEM: a.PublicKey.PEM,
+				AssertionMethod: a.AssertionMethod,
 			}
 			want := info
 			want.Published = want.Published.Truncate(time.Second)
-			if got != want {
+			if !reflect.DeepEqual(got, want) {
 				t.Errorf("round trip:\n got %+v\nwant %+v", got, want)
 			}
 			if a.PublicKey.Owner != info.ID || len(a.Extensions) != 0 || !doc.Standard {
@@ -74,7 +79,7 @@ func TestActorDocumentRoundTrips(t *testing.T) {
 			if err != nil || ty.GetTypeName() != typ {
 				t.Fatalf("streams.ToType: %v, %v", ty, err)
 			}
-			wantOurContext(t, b)
+			wantContext(t, b, ActorContext())
 			if strings.Contains(string(b), `\u003c`) {
 				t.Errorf("HTML escaped: %s", b)
 			}
@@ -111,12 +116,17 @@ func TestActorDocumentRefusesBadInput(t *testing.T) {
 // wantOurContext checks that the document's @context is exactly Context().
 func wantOurContext(t *testing.T, b []byte) {
 	t.Helper()
+	wantContext(t, b, Context())
+}
+
+func wantContext(t *testing.T, b []byte, ctx []any) {
+	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
 	var want any
-	cb, _ := json.Marshal(Context())
+	cb, _ := json.Marshal(ctx)
 	_ = json.Unmarshal(cb, &want)
 	if !reflect.DeepEqual(m["@context"], want) {
 		t.Errorf("@context = %v\nwant %v", m["@context"], want)

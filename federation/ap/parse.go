@@ -292,6 +292,7 @@ func parseActor(m map[string]any, typ string, fields *rawFields, ctx *termContex
 		ManuallyApprovesFollowers: m["manuallyApprovesFollowers"] == true,
 		Discoverable:              m["discoverable"] == true,
 		PublicKey:                 publicKeyOf(m["publicKey"], id),
+		AssertionMethod:           multikeysOf(id, m["assertionMethod"], m["authentication"]),
 		Published:                 timeOf(m["published"]),
 		Updated:                   timeOf(m["updated"]),
 		AlsoKnownAs:               addresses(m["alsoKnownAs"]),

@@ -164,7 +164,11 @@ type Actor struct {
 	Discoverable                          bool
 	// PublicKey is the first key whose owner is this actor; empty when the
 	// document has none (the caller then cannot verify its signatures).
-	PublicKey          PublicKey
+	PublicKey PublicKey
+	// AssertionMethod lists the Multikeys (FEP-521a) the actor signs
+	// objects with (FEP-8b32 proofs), from assertionMethod and, as early
+	// implementations and the FEP test vector put them, authentication.
+	AssertionMethod    []Multikey
 	Published, Updated time.Time
 	AlsoKnownAs        []string
 	MovedTo            string
@@ -180,6 +184,12 @@ type Actor struct {
 // put spaces where the newlines go.
 type PublicKey struct {
 	ID, Owner, PEM string
+}
+
+// Multikey is a verification method as FEP-521a publishes it: an id
+// (actor#fragment), its controller (the actor) and the key in multibase.
+type Multikey struct {
+	ID, Controller, PublicKeyMultibase string
 }
 
 // Tag is a Mention, Hashtag or Emoji.

@@ -293,3 +293,30 @@ func publicKeyOf(v any, actorID string) PublicKey {
 	})
 	return found
 }
+
+// multikeysOf reads the embedded Multikey verification methods of the
+// given properties (one method or an array), once each by id. Methods given
+// only by reference, and other key types, are skipped. A method without a
+// controller is the actor's when its id is in the actor's document.
+func multikeysOf(actorID string, vs ...any) []Multikey {
+	var out []Multikey
+	seen := map[string]bool{}
+	for _, v := range vs {
+		each(v, func(e any) {
+			m, ok := e.(map[string]any)
+			if !ok || str(m["type"]) != "Multikey" {
+				return
+			}
+			k := Multikey{ID: idOf(m), Controller: idOf(m["controller"]), PublicKeyMultibase: str(m["publicKeyMultibase"])}
+			if k.Controller == "" && actorID != "" && strings.HasPrefix(k.ID, actorID+"#") {
+				k.Controller = actorID
+			}
+			if k.ID == "" || k.PublicKeyMultibase == "" || seen[k.ID] {
+				return
+			}
+			seen[k.ID] = true
+			out = append(out, k)
+		})
+	}
+	return out
+}

@@ -11,6 +11,11 @@ const (
 	ASContext = "https://www.w3.org/ns/activitystreams"
 	// SecurityContext is the security vocabulary context (publicKey).
 	SecurityContext = "https://w3id.org/security/v1"
+	// DataIntegrityContext defines proof and DataIntegrityProof (FEP-8b32).
+	DataIntegrityContext = "https://w3id.org/security/data-integrity/v2"
+	// MultikeyContext defines Multikey, controller and publicKeyMultibase
+	// (FEP-521a), used by assertionMethod keys.
+	MultikeyContext = "https://w3id.org/security/multikey/v1"
 	// SecurityNS is the namespace its terms expand to.
 	SecurityNS = "https://w3id.org/security#"
 	// TootNS is Mastodon's namespace (discoverable, featured, Emoji...).
