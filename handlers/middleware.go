@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -30,13 +32,46 @@ func (s *Server) requestLogger() echo.MiddlewareFunc {
 				level = slog.LevelDebug
 			}
 			s.log.LogAttrs(c.Request().Context(), level, "request",
-				slog.String("method", v.Method), slog.String("uri", v.URI),
+				slog.String("method", v.Method), slog.String("uri", redactURI(v.URI)),
 				slog.Int("status", v.Status), slog.Duration("latency", v.Latency),
 				slog.String("request_id", v.RequestID), slog.String("remote_ip", v.RemoteIP),
 				slog.String("user_agent", v.UserAgent))
 			return nil
 		},
 	})
+}
+
+// secretParams are query parameters whose values are credentials: clients
+// may send OAuth grants and tokens in the query string (the streaming API
+// always does), and the request log must not keep them.
+var secretParams = map[string]bool{
+	"access_token": true, "refresh_token": true, "token": true, "code": true, "code_verifier": true,
+	"password": true, "client_secret": true, "authenticity_token": true, "id_token": true,
+}
+
+// redactURI replaces the values of secret query parameters with
+// [REDACTED], keeping the rest of the request URI as it came.
+func redactURI(uri string) string {
+	path, query, ok := strings.Cut(uri, "?")
+	if !ok || query == "" {
+		return uri
+	}
+	parts := strings.Split(query, "&")
+	redacted := false
+	for i, p := range parts {
+		k, _, _ := strings.Cut(p, "=")
+		if name, err := url.QueryUnescape(k); err == nil {
+			k = name
+		}
+		if secretParams[strings.ToLower(k)] {
+			parts[i] = k + "=[REDACTED]"
+			redacted = true
+		}
+	}
+	if !redacted {
+		return uri
+	}
+	return path + "?" + strings.Join(parts, "&")
 }
 
 // bodyLimit refuses bodies over max bytes with 413 before reading them when
