@@ -37,7 +37,11 @@ type Sender struct {
 	// Base is the sender's base URL, e.g. http://127.0.0.1:41234.
 	Base   string
 	Actors []*Actor
-	srv    *http.Server
+	// Type is the actors' type (default "Person"); set before use.
+	Type string
+	// Inboxes records what is posted to the actors' inboxes.
+	Inboxes *Recorder
+	srv     *http.Server
 }
 
 // Actor is a remote actor with an Ed25519 key.
@@ -55,7 +59,7 @@ func NewSender(n int) (*Sender, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: listen: %w", err)
 	}
-	s := &Sender{Base: "http://" + ln.Addr().String()}
+	s := &Sender{Base: "http://" + ln.Addr().String(), Type: "Person", Inboxes: NewRecorder(nil)}
 	for i := range n {
 		pub, priv, err := ed25519.GenerateKey(rand.Reader)
 		if err != nil {
@@ -79,7 +83,7 @@ func NewSender(n int) (*Sender, error) {
 		for _, a := range s.Actors {
 			if a.Name == r.PathValue("name") {
 				doc, err := ap.ActorDocument(ap.ActorInfo{
-					ID: a.ID, Type: "Person", PreferredUsername: a.Name, Inbox: a.ID + "/inbox",
+					ID: a.ID, Type: s.Type, PreferredUsername: a.Name, Inbox: a.ID + "/inbox",
 					Outbox: a.ID + "/outbox", PublicKeyPEM: a.pubPEM,
 				})
 				if err != nil {
@@ -92,6 +96,9 @@ func NewSender(n int) (*Sender, error) {
 			}
 		}
 		http.NotFound(w, r)
+	})
+	mux.HandleFunc("POST /users/{name}/inbox", func(w http.ResponseWriter, r *http.Request) {
+		s.Inboxes.ServeHTTP(w, r)
 	})
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go s.srv.Serve(ln)
