@@ -79,12 +79,13 @@ type HTTP struct {
 
 // Federation configures server-to-server ActivityPub.
 type Federation struct {
-	SignatureWindow time.Duration `key:"signature_window" doc:"how far a signed request's Date may be from now"`
-	AuthorizedFetch bool          `key:"authorized_fetch" doc:"require an HTTP Signature on GETs of ActivityPub objects"`
-	DeliveryWorkers int           `key:"delivery_workers" range:"1..4096" doc:"number of concurrent outbound deliveries"`
-	FetchTimeout    time.Duration `key:"fetch_timeout" doc:"timeout of one fetch from a remote server"`
-	MaxFetchBytes   int64         `key:"max_fetch_bytes" kind:"size" doc:"cap on a response fetched from a remote server"`
-	Mode            string        `key:"mode" oneof:"open|allowlist" doc:"open (federate with any server not blocked) or allowlist (only with allowed peers)"`
+	SignatureWindow  time.Duration `key:"signature_window" doc:"how far a signed request's Date may be from now"`
+	AuthorizedFetch  bool          `key:"authorized_fetch" doc:"require an HTTP Signature on GETs of ActivityPub objects"`
+	DeliveryWorkers  int           `key:"delivery_workers" range:"1..4096" doc:"number of concurrent outbound deliveries"`
+	FetchTimeout     time.Duration `key:"fetch_timeout" doc:"timeout of one fetch from a remote server"`
+	MaxFetchBytes    int64         `key:"max_fetch_bytes" kind:"size" doc:"cap on a response fetched from a remote server"`
+	Mode             string        `key:"mode" oneof:"open|allowlist" doc:"open (federate with any server not blocked) or allowlist (only with allowed peers)"`
+	TrustListRefresh time.Duration `key:"trust_list_refresh" doc:"how often the trust lists this instance subscribes to are fetched again"`
 }
 
 // Admin configures local administration.
@@ -133,11 +134,12 @@ func Default() Config {
 			TrustedProxies:  []string{},
 		},
 		Federation: Federation{
-			SignatureWindow: 12 * time.Hour,
-			DeliveryWorkers: 128,
-			FetchTimeout:    10 * time.Second,
-			MaxFetchBytes:   4 << 20,
-			Mode:            "open",
+			SignatureWindow:  12 * time.Hour,
+			DeliveryWorkers:  128,
+			FetchTimeout:     10 * time.Second,
+			MaxFetchBytes:    4 << 20,
+			Mode:             "open",
+			TrustListRefresh: 6 * time.Hour,
 		},
 		Limits: Limits{
 			APIPer5Min:           300,

@@ -136,6 +136,9 @@ func (o *Ops) do(ctx context.Context, op string, args json.RawMessage) (any, err
 	if res, ok, err := o.doModeration(ctx, op, args); ok {
 		return res, err
 	}
+	if res, ok, err := o.doTrustLists(ctx, op, args); ok {
+		return res, err
+	}
 	switch op {
 	case OpPing:
 		return map[string]bool{"server": o.Server}, nil

@@ -65,5 +65,6 @@ func InstanceActorInfo(u URLs, name string, key *store.InstanceKey) ap.ActorInfo
 		Published:                 key.CreatedAt,
 		KeyID:                     u.KeyID(actor),
 		PublicKeyPEM:              key.PublicKeyPEM,
+		TrustList:                 u.TrustList(),
 	}
 }

@@ -24,6 +24,7 @@ func (s *Server) activityPubRoutes() {
 	e.GET("/users/:username/statuses/:id", s.object)
 	e.GET("/users/:username/statuses/:id/activity", s.activity)
 	e.GET("/users/:username/activities/:id", s.activity)
+	e.GET("/trust-list", s.trustList)
 }
 
 // postInbox reads the (size-capped) body, lets the federation core verify

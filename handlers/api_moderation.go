@@ -46,6 +46,7 @@ func (s *Server) adminRoutes() {
 	a := &modAPI{Server: s, mod: s.mod}
 	a.mastodonAdminRoutes()
 	a.tocsinModerationRoutes()
+	a.trustListRoutes()
 }
 
 // requireStaff is the middleware of a moderation route: a user token with one of
@@ -184,6 +185,7 @@ type trustEntry struct {
 	Explicit  bool    `json:"explicit"` // false: the default (peers trusted, others review)
 	Reason    string  `json:"reason"`
 	Note      string  `json:"note"`
+	Source    string  `json:"source,omitempty"` // "local", or the trust list subscription that decided it
 	By        string  `json:"by"`
 	UpdatedAt *string `json:"updated_at"`
 }
@@ -191,7 +193,10 @@ type trustEntry struct {
 func trustOf(tr *store.Trust, domain bool) trustEntry {
 	e := trustEntry{Level: tr.Level, Explicit: true, Reason: tr.Reason, Note: tr.Note, By: tr.By}
 	if domain {
-		e.Domain = tr.Subject
+		e.Domain, e.Source = tr.Subject, "local"
+		if tr.Source != "" {
+			e.Source = tr.Source
+		}
 	} else {
 		e.Actor = tr.Subject
 	}

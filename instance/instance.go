@@ -144,7 +144,8 @@ func Open(ctx context.Context, cfg *config.Config, opts Options) (*Instance, err
 	}
 	mod.OnBlock = fed.RemoveDomain
 	mod.Hooks = moderation.Hooks{
-		Forward: fed.Outbox.Flag,
+		Forward:    fed.Outbox.Flag,
+		TrustLists: fed,
 		SuspendLocal: func(ctx context.Context, actor string) error {
 			name, ok := fed.URLs.LocalUsername(actor)
 			if !ok {
@@ -342,6 +343,11 @@ func (in *Instance) Serve(ctx context.Context, ln net.Listener) error {
 		go func() {
 			defer wg.Done()
 			in.Publish.RunExpiry(workCtx, time.Minute)
+		}()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in.Moderation.RunTrustListRefresh(workCtx, cfg.Federation.TrustListRefresh)
 		}()
 		in.Federation.Run(workCtx)
 		wg.Wait()

@@ -27,6 +27,9 @@ type Hooks struct {
 	// Released is told that a held object was approved, so that it now
 	// appears everywhere it belongs (timelines, streams).
 	Released func(ctx context.Context, iri string) error
+	// TrustLists fetches the trust lists this instance subscribes to
+	// (trustlists.go).
+	TrustLists TrustListSource
 }
 
 // Report stores a report made here about an account and some of its posts

@@ -50,12 +50,12 @@ type TrustSubscription struct {
 	// LastFetch is the last refresh attempt; LastSuccess the last that
 	// succeeded; LastError the error of the last attempt ("" when it
 	// succeeded).
-	LastFetch   time.Time `json:"last_fetch"`
-	LastSuccess time.Time `json:"last_success"`
+	LastFetch   time.Time `json:"last_fetch,omitzero"`
+	LastSuccess time.Time `json:"last_success,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
 	Entries     int       `json:"entries"` // entries in the last fetched list
 	Skipped     int       `json:"skipped"` // entries of that list that were not valid
-	AppliedAt   time.Time `json:"applied_at"`
+	AppliedAt   time.Time `json:"applied_at,omitzero"`
 }
 
 // TrustListEntry is one domain decision of a published trust list.

@@ -149,6 +149,8 @@ Usage:
   tocsin note list
   tocsin circle set NAME --member HANDLE... | circle list | circle delete NAME
   tocsin domain set HOST trusted|review|limited|blocked [--reason R] | clear HOST | list
+  tocsin domain subscribe URL|HANDLE|DOMAIN [--priority N] [--auto] [--block-only]   another instance's trust list
+  tocsin domain subscriptions | subscription-preview ID | subscription-apply ID | subscription-refresh ID | unsubscribe ID
   tocsin actor set ACTOR-URL trusted|review|limited|blocked [--reason R]
   tocsin review list | approve ID | reject ID --reason R
   tocsin rule add keyword|link PATTERN | list

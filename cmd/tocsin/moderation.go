@@ -12,6 +12,9 @@ import (
 
 // domain: tocsin domain set HOST LEVEL [--reason R] [--note N] | clear HOST | list
 func (c *cli) domain(ctx context.Context, args []string) error {
+	if len(args) > 0 && trustListSubcommands[args[0]] {
+		return c.trustList(ctx, args[0], args[1:])
+	}
 	return c.trustCommand(ctx, "domain", args)
 }
 

@@ -31,6 +31,8 @@ type ActorInfo struct {
 	// AssertionMethod lists the Ed25519 keys that sign the actor's objects
 	// (FEP-8b32 proofs), published as FEP-521a Multikeys.
 	AssertionMethod []Multikey
+
+	TrustList string // the instance actor's published trust list (tocsin:trustList)
 }
 
 // ActorContext is the @context of an actor document that lists
@@ -202,6 +204,9 @@ func ActorDocument(a ActorInfo) ([]byte, error) {
 	m["manuallyApprovesFollowers"] = a.ManuallyApprovesFollowers
 	if a.SharedInbox != "" {
 		m["endpoints"] = map[string]any{"sharedInbox": a.SharedInbox}
+	}
+	if a.TrustList != "" {
+		m["tocsin:trustList"] = a.TrustList
 	}
 	context := Context()
 	if len(a.AssertionMethod) > 0 {
