@@ -133,6 +133,9 @@ func (o *Ops) do(ctx context.Context, op string, args json.RawMessage) (any, err
 	if res, ok, err := o.doAlerts(ctx, op, args); ok {
 		return res, err
 	}
+	if res, ok, err := o.doCorroboration(ctx, op, args); ok { // corroboration.go
+		return res, err
+	}
 	if res, ok, err := o.doModeration(ctx, op, args); ok {
 		return res, err
 	}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -63,6 +64,10 @@ type AlertView struct {
 	Supersedes   string           `json:"supersedes,omitempty"`
 	Moderation   string           `json:"moderation,omitempty"`
 	Revisions    []alert.Revision `json:"revisions,omitempty"` // staff only
+	// Corroboration counts the organisations that voted (corroboration.go);
+	// null when the origin sent no count.
+	Corroboration *CorroborationView `json:"corroboration"`
+	Translations  []TranslationView  `json:"translations"` // accepted, with their translators
 }
 
 func timePtr(t interface{ IsZero() bool }, s string) *string {
@@ -72,7 +77,7 @@ func timePtr(t interface{ IsZero() bool }, s string) *string {
 	return &s
 }
 
-func (s *Server) alertView(rec *store.AlertRecord, staff bool) AlertView {
+func (s *Server) alertView(ctx context.Context, rec *store.AlertRecord, staff bool) (AlertView, error) {
 	a := rec.Alert
 	v := AlertView{
 		ID: rec.Seq, URI: rec.IRI, Author: a.Author, Local: rec.Local, Origin: rec.Origin,
@@ -93,7 +98,16 @@ func (s *Server) alertView(rec *store.AlertRecord, staff bool) AlertView {
 	if staff {
 		v.Circle, v.Recipients, v.Moderation, v.Revisions = a.Circle, a.Recipients, rec.Moderation, rec.Revisions
 	}
-	return v
+	return v, s.alertExtras(ctx, &v, rec)
+}
+
+// writeAlert answers with one alert's view.
+func (s *Server) writeAlert(c echo.Context, rec *store.AlertRecord, staff bool) error {
+	v, err := s.alertView(c.Request().Context(), rec, staff)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
 }
 
 const timeFormat = "2006-01-02T15:04:05.000Z"
@@ -150,7 +164,11 @@ func (s *Server) apiListAlerts(c echo.Context) error {
 	}
 	out := make([]AlertView, 0, len(recs))
 	for _, r := range recs {
-		out = append(out, s.alertView(r, isStaff(v)))
+		av, err := s.alertView(c.Request().Context(), r, isStaff(v))
+		if err != nil {
+			return err
+		}
+		out = append(out, av)
 	}
 	if next != "" {
 		nq := c.QueryParams()
@@ -175,7 +193,7 @@ func (s *Server) apiGetAlert(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, s.alertView(rec, isStaff(s.viewer(c))))
+	return s.writeAlert(c, rec, isStaff(s.viewer(c)))
 }
 
 // author returns who publishes: the organisation the token acts as, or the
@@ -233,7 +251,7 @@ func (s *Server) apiCreateAlert(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, s.alertView(rec, true))
+	return s.writeAlert(c, rec, true)
 }
 
 func (s *Server) apiUpdateAlert(c echo.Context) error {
@@ -253,7 +271,7 @@ func (s *Server) apiUpdateAlert(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, s.alertView(rec, true))
+	return s.writeAlert(c, rec, true)
 }
 
 func (s *Server) apiAlertTransition(c echo.Context) error {
@@ -276,7 +294,7 @@ func (s *Server) apiAlertTransition(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, s.alertView(rec, true))
+	return s.writeAlert(c, rec, true)
 }
 
 // NoteView is a good-practice note as the API shows it.

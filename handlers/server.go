@@ -121,6 +121,7 @@ func (s *Server) routes() {
 	s.activityPubRoutes()
 	s.oauthRoutes()
 	s.alertAPIRoutes()
+	s.corroborationRoutes()
 	s.mastodonStatusRoutes()
 	s.streamingRoutes()
 	s.mastodonAccountRoutes()

@@ -128,13 +128,18 @@ type alertData struct {
 	webAlert
 	Revisions []webRevision
 	EditURL   string // for a signed-in person who may edit it
+	webCorroboration
 }
 
 // webAlertPage shows one alert with every field, its history and origin.
 func (s *Server) webAlertPage(c echo.Context, rec *store.AlertRecord) error {
 	v := s.webAlertView(rec)
+	corr, err := s.webCorroborationOf(c.Request().Context(), rec)
+	if err != nil {
+		return err
+	}
 	p := webPage{Title: rec.Alert.Title, Section: "alerts", Canonical: v.Page,
-		Data: alertData{webAlert: v, Revisions: revisionViews(rec.Revisions)}}
+		Data: alertData{webAlert: v, Revisions: revisionViews(rec.Revisions), webCorroboration: corr}}
 	if a := s.signedIn(c); a != nil && rec.Local && (a.Role == account.RoleAdmin || slices.Contains(a.ActsFor, rec.AccountID)) {
 		d := p.Data.(alertData)
 		d.EditURL = "/compose/alert/" + rec.Seq

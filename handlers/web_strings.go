@@ -81,6 +81,18 @@ var webStrings = map[string]string{
 	"alert.sources":    "Sources",
 	"alert.history":    "Status history",
 	"alert.noHistory":  "Not edited since it was published.",
+
+	// Corroboration and translations (corroboration.go).
+	"alert.corroboration": "Corroboration",
+	"alert.noSightings":   "No other network has corroborated this alert yet.",
+	"alert.sightingWhere": "where",
+	"alert.sightingCount": "times seen",
+	"alert.translations":  "Translations",
+	"alert.translatedBy":  "Translated into %s by",
+	"verdict.confirmed":   "confirmed",
+	"verdict.disputed":    "disputed",
+	"verdict.seen":        "seen there too",
+
 	"alert.when":       "When",
 	"alert.who":        "By",
 	"alert.changed":    "Changed",

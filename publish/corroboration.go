@@ -21,15 +21,15 @@ import (
 
 // Corroboration is what a vote led to.
 type Corroboration struct {
-	Alert string // the alert's IRI
+	Alert string `json:"alert"` // the alert's IRI
 	// Activity is the vote's IRI: the sent tocsin:Sighting for a peer's
 	// alert, the stored vote for a local one.
-	Activity string
+	Activity string `json:"activity"`
 	// Sent is true when the vote went to the alert's origin (a peer's
 	// alert): the origin counts it once delivered.
-	Sent bool
+	Sent bool `json:"sent"`
 	// Tally is the alert's new count (a local alert only).
-	Tally profile.Tally
+	Tally profile.Tally `json:"tally"`
 }
 
 // Corroborate records the author organisation's vote on an alert. On a

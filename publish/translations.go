@@ -1,6 +1,15 @@
 package publish
 
+// Signed translations: a peer organisation offers a translation of one of
+// our alerts (an Offer of a tocsin:Translation signed with its FEP-8b32
+// proof); it waits, pending, until a publisher of the alert's organisation
+// accepts it (the alert gains the language in contentMap and nameMap, with
+// the translator credited, and its Update is federated; the translator
+// receives an Accept) or rejects it (the translator receives a Reject).
+
 import (
+	"context"
+
 	"github.com/tocsin-network/tocsin/federation/profile"
 	"github.com/tocsin-network/tocsin/store"
 )
@@ -26,4 +35,18 @@ func accepted(trs []*store.Translation) []profile.Translated {
 		out = append(out, t)
 	}
 	return out
+}
+
+// AcceptedTranslations returns the translations a local alert carries, the
+// latest accepted per language (none for a peer's alert: its origin
+// decides).
+func (s *Service) AcceptedTranslations(ctx context.Context, rec *store.AlertRecord) ([]profile.Translated, error) {
+	if !rec.Local {
+		return nil, nil
+	}
+	trs, err := s.db.Translations(ctx, rec.IRI)
+	if err != nil {
+		return nil, err
+	}
+	return accepted(trs), nil
 }

@@ -53,9 +53,12 @@ func alertFlags(fs *flag.FlagSet, in *control.AlertArgs, countries, subdivisions
 
 func (c *cli) alert(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return &usageError{"alert needs a subcommand: create, update, resolve, retract, get, list"}
+		return &usageError{"alert needs a subcommand: create, update, resolve, retract, get, list, corroborate, sightings"}
 	}
 	sub, args := args[0], args[1:]
+	if ok, err := c.alertCorroboration(ctx, sub, args); ok { // corroboration.go
+		return err
+	}
 	fs, cf := c.newFlagSet("alert " + sub)
 	var in control.AlertArgs
 	var countries, subdivisions, recipients listFlag

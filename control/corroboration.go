@@ -1,0 +1,90 @@
+package control
+
+import (
+	"context"
+	"time"
+
+	tocsin "github.com/tocsin-network/tocsin"
+	"github.com/tocsin-network/tocsin/federation"
+	"github.com/tocsin-network/tocsin/publish"
+	"github.com/tocsin-network/tocsin/store"
+)
+
+// Corroboration operations.
+const (
+	OpAlertCorroborate = "alert.corroborate"
+	OpAlertSightings   = "alert.sightings"
+)
+
+// CorroborateArgs is an organisation's vote on an alert from the command
+// line. Dates are RFC 3339.
+type CorroborateArgs struct {
+	As        string   `json:"as"`
+	By        string   `json:"by,omitempty"`
+	IRI       string   `json:"iri"`
+	Verdict   string   `json:"verdict"`
+	Count     int      `json:"count,omitempty"`
+	FirstSeen string   `json:"first_seen,omitempty"`
+	LastSeen  string   `json:"last_seen,omitempty"`
+	Where     []string `json:"where,omitempty"`
+	Comment   string   `json:"comment,omitempty"`
+}
+
+func (a CorroborateArgs) input() (federation.SightingInput, error) {
+	in := federation.SightingInput{Verdict: a.Verdict, Count: a.Count, Where: publish.SplitList(a.Where), Comment: a.Comment}
+	var problems []tocsin.FieldError
+	for _, f := range []struct {
+		field, value string
+		to           *time.Time
+	}{{"first_seen", a.FirstSeen, &in.FirstSeen}, {"last_seen", a.LastSeen, &in.LastSeen}} {
+		if f.value == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, f.value)
+		if err != nil {
+			problems = append(problems, tocsin.FieldError{Field: f.field, Message: "must be an RFC 3339 date-time"})
+		}
+		*f.to = t
+	}
+	if len(problems) > 0 {
+		return in, tocsin.Invalid(problems...)
+	}
+	return in, nil
+}
+
+// doCorroboration runs the corroboration operations; ok=false when op is
+// not one of them.
+func (o *Ops) doCorroboration(ctx context.Context, op string, args []byte) (any, bool, error) {
+	switch op {
+	case OpAlertCorroborate:
+		var in CorroborateArgs
+		if err := decode(args, &in); err != nil {
+			return nil, true, err
+		}
+		au, err := o.author(ctx, in.As, in.By)
+		if err != nil {
+			return nil, true, err
+		}
+		vote, err := in.input()
+		if err != nil {
+			return nil, true, err
+		}
+		res, err := o.Publish.Corroborate(ctx, au, in.IRI, vote)
+		return res, true, err
+	case OpAlertSightings:
+		var in CorroborateArgs
+		if err := decode(args, &in); err != nil {
+			return nil, true, err
+		}
+		rec, err := o.Publish.GetAlert(ctx, in.IRI)
+		if err != nil {
+			return nil, true, err
+		}
+		votes, err := o.Publish.Sightings(ctx, rec)
+		if votes == nil {
+			votes = []*store.Sighting{}
+		}
+		return votes, true, err
+	}
+	return nil, false, nil
+}
