@@ -106,8 +106,14 @@ func (c *cli) trustList(ctx context.Context, sub string, args []string) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		verb := map[string]string{"subscription-preview": "would change", "subscription-apply": "changed", "unsubscribe": "changed"}[sub]
-		fmt.Fprintf(c.stdout, "%d domains %s (skips: a local decision wins)\n", len(p.Changes), verb)
+		skipped := 0
+		for _, ch := range p.Changes {
+			if ch.Action == moderation.ChangeSkip {
+				skipped++
+			}
+		}
+		verb := map[string]string{"subscription-preview": "to change", "subscription-apply": "changed", "unsubscribe": "changed"}[sub]
+		fmt.Fprintf(c.stdout, "%d %s, %d skipped (a local decision wins)\n", len(p.Changes)-skipped, verb, skipped)
 		return nil
 	})
 }
