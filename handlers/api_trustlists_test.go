@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tocsin-network/tocsin/internal/cluster"
+	"github.com/tocsin-network/tocsin/moderation"
 	"github.com/tocsin-network/tocsin/store"
 )
 
@@ -301,5 +302,41 @@ func TestTrustListSubscriptionsAreForStaffOnly(t *testing.T) {
 	}
 	if subs, err := a.DB.TrustSubscriptions(ctx); err != nil || len(subs) != 0 {
 		t.Errorf("subscriptions made by refused requests: %v %v", subs, err)
+	}
+}
+
+func TestTrustListUnderAuthorizedFetchNeedsASignatureFromAnAllowedHost(t *testing.T) {
+	ctx := context.Background()
+	a, b := cluster.Start(t, 0), cluster.Start(t, 1, func(c *cluster.Config) { c.Federation.AuthorizedFetch = true })
+	if _, err := b.Moderation.SetDomainTrust(ctx, "mod", "x.example", store.TrustBlocked, "spam", ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/trust-list", "/trust-list?page=1"} {
+		req, _ := http.NewRequest(http.MethodGet, b.URL+path, nil)
+		req.Header.Set("Accept", "application/activity+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized || strings.Contains(string(body), "x.example") {
+			t.Errorf("unsigned GET %s: %d %s", path, resp.StatusCode, body)
+		}
+	}
+	// A's fetches are signed by its instance actor: the list is read.
+	sub, err := a.Moderation.Subscribe(ctx, "boss", moderation.SubscribeInput{Source: b.Domain})
+	if err != nil || sub.Entries != 1 || sub.LastError != "" {
+		t.Fatalf("subscribe under authorized fetch: %+v %v", sub, err)
+	}
+	// Once B blocks A, A's signed fetch is refused too, and A records it.
+	if _, err := b.Moderation.SetDomainTrust(ctx, "mod", a.Domain, store.TrustBlocked, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Moderation.RefreshTrustList(ctx, "system", sub.ID); err == nil {
+		t.Errorf("a blocked instance read the list")
+	}
+	if got, _ := a.DB.TrustSubscription(ctx, sub.ID); got == nil || !strings.Contains(got.LastError, "403") || got.Entries != 1 {
+		t.Errorf("after a refused fetch: %+v", got)
 	}
 }
