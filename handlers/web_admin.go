@@ -19,6 +19,7 @@ package handlers
 //	GET  /admin/domains                      trust levels and the federation mode
 //	POST /admin/domains                      domain, level, reason, note
 //	POST /admin/domains/clear                domain, reason
+//	POST /admin/domains/subscriptions/:id/apply   a trust list's changes (web_trustlists.go)
 //	GET  /admin/peers                        peers with delivery health
 //	GET  /admin/accounts                     (admins only)
 //	POST /admin/accounts                     username, kind, role, email, display_name, password
@@ -83,6 +84,7 @@ func (s *Server) webAdminRoutes(csrf echo.MiddlewareFunc) {
 	e.GET("/admin/domains", s.adminDomains, staff...)
 	e.POST("/admin/domains", s.adminSetDomain, staff...)
 	e.POST("/admin/domains/clear", s.adminClearDomain, staff...)
+	e.POST("/admin/domains/subscriptions/:id/apply", s.adminApplyTrustList, staff...) // web_trustlists.go
 	e.GET("/admin/peers", s.adminPeers, staff...)
 	e.GET("/admin/accounts", s.adminAccounts, admin...)
 	e.POST("/admin/accounts", s.adminCreateAccount, admin...)
@@ -303,10 +305,11 @@ func (s *Server) adminResolveReport(c echo.Context) error {
 // --- domains ---
 
 type domainsData struct {
-	Mode    string
-	Levels  []string
-	Default string
-	Trusts  []*store.Trust
+	Mode          string
+	Levels        []string
+	Default       string
+	Trusts        []*store.Trust
+	Subscriptions []adminSubscription // web_trustlists.go
 }
 
 func (s *Server) adminDomains(c echo.Context) error { return s.showDomains(c, adminState{}) }
@@ -316,8 +319,12 @@ func (s *Server) showDomains(c echo.Context, st adminState) error {
 	if err != nil {
 		return err
 	}
+	subs, err := s.adminSubscriptions(c)
+	if err != nil {
+		return err
+	}
 	return s.renderAdmin(c, st, "domains", domainsData{Mode: s.mod.Mode(), Levels: moderation.Levels,
-		Default: store.TrustReview, Trusts: list})
+		Default: store.TrustReview, Trusts: list, Subscriptions: subs})
 }
 
 func (s *Server) adminSetDomain(c echo.Context) error {
