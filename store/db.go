@@ -51,7 +51,8 @@ type DB struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	space spaceState // the last write that failed for lack of space (space.go)
+	space   spaceState // the last write that failed for lack of space (space.go)
+	release releaser   // releases the file's mapped pages (mapped.go)
 }
 
 // Open opens or creates the database file at path (creating its parent
@@ -102,6 +103,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		_ = db.Close()
 		return nil, err
 	}
+	if !opts.ReadOnly {
+		db.startReleaser()
+	}
 	return db, nil
 }
 
@@ -146,6 +150,7 @@ func openLocked(path string, opts Options) (*bolt.DB, error) {
 // waits for open transactions to finish.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() {
+		db.stopReleaser()
 		if !db.readOnly {
 			// Removed while we still hold the lock, so we never delete the
 			// next holder's PID file.

@@ -40,11 +40,20 @@ func TestCrashCyclesInboundFloodAppliesEveryAcknowledgedActivityOnce(t *testing.
 	for c := range cycles {
 		// Kill between 0.2 s and 1.5 s into the flood: during journal
 		// appends, group commits, processing, or between them.
+		// In half the cycles the flood stops a little before the kill, so
+		// that it lands while the processor catches up.
 		killAt := 200*time.Millisecond + time.Duration(rng.Int64N(int64(1300*time.Millisecond)))
+		floodFor := killAt
+		if rng.IntN(2) == 0 {
+			floodFor -= time.Duration(rng.Int64N(int64(killAt / 2)))
+		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan loadgen.Result, 1)
 		f.First = uint64(c+1) * 10_000_000
-		go func() { done <- f.Run(ctx, 1_000_000, nil) }()
+		start := time.Now()
+		go func() {
+			done <- f.Run(ctx, 1_000_000, func(uint64, int) bool { return time.Since(start) >= floodFor })
+		}()
 		time.Sleep(killAt) // the random kill point of this cycle
 		s.cmd.Process.Signal(syscall.SIGKILL)
 		<-s.done
@@ -57,7 +66,8 @@ func TestCrashCyclesInboundFloodAppliesEveryAcknowledgedActivityOnce(t *testing.
 			t.Errorf("cycle %d: inbox answered %d %q", c, st, body)
 		}
 		acked = append(acked, res.Acked...)
-		t.Logf("cycle %d: killed at %s: %d acknowledged, %d unanswered", c, killAt.Round(time.Millisecond), len(res.Acked), len(res.Unanswered))
+		t.Logf("cycle %d: flood for %s, killed at %s: %d acknowledged, %d unanswered", c, floodFor.Round(time.Millisecond),
+			killAt.Round(time.Millisecond), len(res.Acked), len(res.Unanswered))
 
 		s = n.serve()
 		// Peers retry: what got no answer (stored or not), and a sample
