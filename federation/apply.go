@@ -150,12 +150,21 @@ func (p *Processor) objectFromOrigin(ctx context.Context, act *ap.Activity) (*ap
 	if o := act.Object; o != nil && o.ID != "" && sameHost(o.ID, act.Actor) {
 		return o, nil
 	}
+	// A third party's copy is the author's when the author's integrity
+	// proof says so (proofs.go); a copy failing it is never stored.
+	proven, tampered := p.relayedObject(ctx, act)
+	if proven != nil {
+		return proven, nil
+	}
 	if act.ObjectIRI == "" {
 		return nil, permanentError{errors.New("activity has no object id")}
 	}
 	resp, err := p.remote.fetch.GetActivity(ctx, act.ObjectIRI)
 	if err != nil {
 		p.remote.instr.FetchError(err) // metrics
+		if tampered != nil {
+			return nil, refusedCopy(act, tampered, err)
+		}
 		return nil, fmt.Errorf("fetch %s from its origin: %w", act.ObjectIRI, err)
 	}
 	doc, err := ap.Parse(resp.Body)
@@ -166,7 +175,9 @@ func (p *Processor) objectFromOrigin(ctx context.Context, act *ap.Activity) (*ap
 	if o == nil {
 		return nil, permanentError{fmt.Errorf("%s is a %s, not an object", act.ObjectIRI, doc.Type())}
 	}
-	if o.ID != act.ObjectIRI || !sameHost(o.ID, resp.FinalURL) || (o.AttributedTo != "" && !sameHost(o.AttributedTo, o.ID)) {
+	// Served by another host (a mirror): the author's only with their proof.
+	servedElsewhere := !sameHost(o.ID, resp.FinalURL) && !(hasProof(o) && p.provenObject(ctx, o) == nil)
+	if o.ID != act.ObjectIRI || servedElsewhere || (o.AttributedTo != "" && !sameHost(o.AttributedTo, o.ID)) {
 		return nil, permanentError{fmt.Errorf("object %s: %w", act.ObjectIRI, errWrongOrigin)}
 	}
 	return o, nil
@@ -174,7 +185,11 @@ func (p *Processor) objectFromOrigin(ctx context.Context, act *ap.Activity) (*ap
 
 // record builds the stored form of an inbound object.
 func (p *Processor) record(ctx context.Context, o *ap.Object, from string) (*store.Object, error) {
-	raw, err := ap.Marshal(o.Raw)
+	marshal := ap.Marshal
+	if hasProof(o) {
+		marshal = objectJSON // as signed, so the proof still verifies
+	}
+	raw, err := marshal(o.Raw)
 	if err != nil {
 		return nil, err
 	}
@@ -199,6 +214,9 @@ func (p *Processor) applyCreate(ctx context.Context, e *store.JournalEntry, act 
 	}
 	if o.AttributedTo == "" {
 		o.AttributedTo = act.Actor
+	}
+	if err := p.checkProofs(ctx, e, act, o); err != nil {
+		return err
 	}
 	rec, err := p.record(ctx, o, hostOf(act.Actor))
 	if err != nil {
@@ -279,6 +297,9 @@ func (p *Processor) applyUpdate(ctx context.Context, e *store.JournalEntry, act 
 	}
 	if o.AttributedTo != act.Actor {
 		return permanentError{fmt.Errorf("%s updates an object attributed to %s", act.Actor, o.AttributedTo)}
+	}
+	if err := p.checkProofs(ctx, e, act, o); err != nil {
+		return err
 	}
 	rec, err := p.record(ctx, o, hostOf(act.Actor))
 	if err != nil {

@@ -100,6 +100,11 @@ func (o *Outbox) send(ctx context.Context, t *store.Tx, acct *store.Account, iri
 		return fmt.Errorf("encode %s: %w", iri, err)
 	}
 	typ, _ := activity["type"].(string)
+	return o.sendBody(ctx, t, acct, iri, typ, body, inboxes, public, inOutbox)
+}
+
+// sendBody is send with the activity already encoded (and signed).
+func (o *Outbox) sendBody(ctx context.Context, t *store.Tx, acct *store.Account, iri, typ string, body []byte, inboxes []string, public, inOutbox bool) error {
 	if err := t.PutActivity(&store.Activity{IRI: iri, Type: typ, AccountID: acct.ID, Raw: body, Public: public, Published: o.now().UTC()}); err != nil {
 		return err
 	}
@@ -318,6 +323,16 @@ func (o *Outbox) PublishObject(ctx context.Context, acct *store.Account, obj map
 	if err != nil {
 		return nil, err
 	}
+	// The stored object (served on GET, embedded by whoever relays it)
+	// carries its author's integrity proof, and so does its Create.
+	if raw, err = o.sign(acct, raw); err != nil {
+		return nil, err
+	}
+	actID := iri + "/activity"
+	body, err := o.signedActivity(acct, ap.NewCreate(actID, o.urls.Actor(acct.Username), obj, to, cc, now), raw)
+	if err != nil {
+		return nil, err
+	}
 	inReplyTo, _ := obj["inReplyTo"].(string)
 	seq := iri[strings.LastIndexByte(iri, '/')+1:]
 	rec := &store.Object{
@@ -325,7 +340,6 @@ func (o *Outbox) PublishObject(ctx context.Context, acct *store.Account, obj map
 		AccountID: acct.ID, InReplyTo: inReplyTo, Public: aud.Public, Raw: raw,
 		Published: now, Moderation: store.ModVisible,
 	}
-	actID := iri + "/activity"
 	err = o.db.Update(ctx, func(t *store.Tx) error {
 		if _, err := t.PutObject(rec); err != nil {
 			return err
@@ -339,8 +353,7 @@ func (o *Outbox) PublishObject(ctx context.Context, acct *store.Account, obj map
 		if err != nil {
 			return err
 		}
-		create := ap.NewCreate(actID, o.urls.Actor(acct.Username), obj, to, cc, now)
-		return o.send(ctx, t, acct, actID, create, inboxes, aud.Public, true)
+		return o.sendBody(ctx, t, acct, actID, "Create", body, inboxes, aud.Public, true)
 	})
 	if err != nil {
 		return nil, err
@@ -380,6 +393,15 @@ func (o *Outbox) UpdateObject(ctx context.Context, acct *store.Account, obj map[
 	if err != nil {
 		return nil, err
 	}
+	// A fresh proof for the new state, on the object and its Update.
+	if raw, err = o.sign(acct, raw); err != nil {
+		return nil, err
+	}
+	id := o.urls.Activity(acct.Username, o.db.NewID())
+	body, err := o.signedActivity(acct, ap.NewUpdate(id, o.urls.Actor(acct.Username), obj, to, cc, now), raw)
+	if err != nil {
+		return nil, err
+	}
 	rec := *prev
 	rec.Raw, rec.Updated, rec.Public = raw, now, aud.Public
 	err = o.db.Update(ctx, func(t *store.Tx) error {
@@ -395,8 +417,7 @@ func (o *Outbox) UpdateObject(ctx context.Context, acct *store.Account, obj map[
 		if err != nil {
 			return err
 		}
-		id := o.urls.Activity(acct.Username, t.NewID())
-		return o.send(ctx, t, acct, id, ap.NewUpdate(id, o.urls.Actor(acct.Username), obj, to, cc, now), inboxes, rec.Public, true)
+		return o.sendBody(ctx, t, acct, id, "Update", body, inboxes, rec.Public, true)
 	})
 	if err != nil {
 		return nil, err
@@ -615,6 +636,11 @@ func (o *Outbox) Announce(ctx context.Context, acct *store.Account, object, auth
 		inboxes, err := t.FollowerInboxes(me)
 		if err != nil {
 			return err
+		}
+		// A copy signed by its author travels whole: receivers that verify
+		// its proof need not ask the origin (proofs.go).
+		if body, ok := embedSigned(t, raw, object); ok {
+			return o.sendBody(ctx, t, acct, id, "Announce", body, append(inboxes, inbox), true, true)
 		}
 		return o.send(ctx, t, acct, id, act, append(inboxes, inbox), true, true)
 	})

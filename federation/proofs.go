@@ -99,18 +99,27 @@ func (o *Outbox) signedActivity(acct *store.Account, activity map[string]any, si
 	if err != nil {
 		return nil, fmt.Errorf("encode %v: %w", activity["id"], err)
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(body, &m); err != nil {
-		return nil, fmt.Errorf("decode %v: %w", activity["id"], err)
+	if body, err = withObject(body, signedObject); err != nil {
+		return nil, fmt.Errorf("encode %v: %w", activity["id"], err)
 	}
-	m["object"] = signedObject
+	return o.sign(acct, body)
+}
+
+// withObject returns the encoded activity with its object member replaced
+// by object, verbatim.
+func withObject(activity, object []byte) ([]byte, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(activity, &m); err != nil {
+		return nil, err
+	}
+	m["object"] = object
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(m); err != nil {
-		return nil, fmt.Errorf("encode %v: %w", activity["id"], err)
+		return nil, err
 	}
-	return o.sign(acct, bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // multikey is a remote verification method, decoded.
@@ -200,4 +209,109 @@ func (r *Remote) VerifyProof(ctx context.Context, raw []byte, wantController str
 			Detail: fmt.Sprintf("signed by %s, expected %s", p.Controller, wantController)}
 	}
 	return p, nil
+}
+
+// hasProof reports whether an inbound object carries an integrity proof.
+func hasProof(o *ap.Object) bool {
+	_, ok := o.Raw["proof"]
+	return ok
+}
+
+// objectJSON is an inbound object as its author wrote it, own @context and
+// proof kept: what the proof covers, and what we store for a signed object
+// so that it stays verifiable when we serve or relay it (ap.Marshal would
+// put our @context in).
+func objectJSON(m map[string]any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		return nil, fmt.Errorf("encode object: %w", err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// provenObject checks that an object is what its author signed: its proof
+// verifies with a key of its attributedTo, on whose host it lives. An
+// object naming no author there cannot be checked (an ignorable error).
+func (p *Processor) provenObject(ctx context.Context, o *ap.Object) error {
+	if o.AttributedTo == "" || !sameHost(o.ID, o.AttributedTo) {
+		return &integrity.Error{Reason: integrity.Unsupported, Detail: fmt.Sprintf("%s names no author on its host", o.ID)}
+	}
+	raw, err := objectJSON(o.Raw)
+	if err != nil {
+		return &integrity.Error{Reason: integrity.Malformed, Err: err}
+	}
+	_, err = p.remote.VerifyProof(ctx, raw, o.AttributedTo)
+	return err
+}
+
+// relayedObject decides about an object a third party embedded (an
+// Announce of someone else's post): proven is the object when its author's
+// proof verifies, so it is the author's without a fetch; tampered is the
+// reason when the proof fails, so the copy is never stored as theirs. Both
+// are nil when there is no such object, no proof or one that cannot be
+// checked here (FEP-8b32: ignore it): the caller fetches from the origin.
+func (p *Processor) relayedObject(ctx context.Context, act *ap.Activity) (proven *ap.Object, tampered error) {
+	o := act.Object
+	if o == nil || o.ID == "" || sameHost(o.ID, act.Actor) || !hasProof(o) {
+		return nil, nil
+	}
+	err := p.provenObject(ctx, o)
+	switch {
+	case err == nil:
+		return o, nil
+	case integrity.Ignorable(err):
+		p.log.DebugContext(ctx, "relayed object's proof cannot be checked; fetching it from its origin", "object", o.ID, "relayed_by", act.Actor, "error", err)
+		return nil, nil
+	}
+	p.log.WarnContext(ctx, "relayed object fails its integrity proof; fetching it from its origin", "object", o.ID, "relayed_by", act.Actor, "error", err)
+	return nil, err
+}
+
+// refusedCopy is the permanent refusal of a relayed copy that failed its
+// proof when the genuine object cannot be fetched either.
+func refusedCopy(act *ap.Activity, tampered, fetchErr error) error {
+	return permanentError{fmt.Errorf("copy of %s relayed by %s refused (%w), and its origin could not be reached: %v", act.ObjectIRI, act.Actor, tampered, fetchErr)}
+}
+
+// checkProofs verifies the proofs of a Create or Update its author sent us
+// directly (the activity's, and its embedded object's): the HTTP signature
+// already says who sent it, but a proof that is present must hold, since
+// we keep the object's and it travels on. A proof that cannot be checked
+// here is ignored (FEP-8b32); one that fails refuses the activity.
+func (p *Processor) checkProofs(ctx context.Context, e *store.JournalEntry, act *ap.Activity, o *ap.Object) error {
+	if _, ok := act.Raw["proof"]; ok {
+		if _, err := p.remote.VerifyProof(ctx, e.Body, act.Actor); err != nil && !integrity.Ignorable(err) {
+			return permanentError{fmt.Errorf("%s refused: %w", act.ID, err)}
+		}
+	}
+	if o != nil && o == act.Object && hasProof(o) {
+		raw, err := objectJSON(o.Raw)
+		if err != nil {
+			return permanentError{err}
+		}
+		if _, err := p.remote.VerifyProof(ctx, raw, o.AttributedTo); err != nil && !integrity.Ignorable(err) {
+			return permanentError{fmt.Errorf("%s in %s refused: %w", o.ID, act.ID, err)}
+		}
+	}
+	return nil
+}
+
+// embedSigned returns activity (encoded) with its object replaced by our
+// stored copy of it when that copy carries an integrity proof, as it was
+// signed; ok is false when we hold no signed copy.
+func embedSigned(t *store.Tx, activity []byte, object string) (body []byte, ok bool) {
+	o, err := t.Object(object)
+	if err != nil || !o.Deleted.IsZero() {
+		return nil, false
+	}
+	var probe struct {
+		Proof json.RawMessage `json:"proof"`
+	}
+	if json.Unmarshal(o.Raw, &probe) != nil || len(probe.Proof) == 0 {
+		return nil, false
+	}
+	body, err = withObject(activity, o.Raw)
+	return body, err == nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/gowebpki/jcs"
 )
@@ -203,4 +204,53 @@ func contextList(v []byte) ([]json.RawMessage, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// canonicalObject writes the canonical JSON object of members whose values
+// are canonical JSON already (cut from canonical text, or made by
+// canonicalString): sorting the keys is all that is left. Keys outside
+// printable ASCII go through the canonicaliser, whose ordering is by UTF-16
+// code units.
+func canonicalObject(members map[string]json.RawMessage) ([]byte, error) {
+	keys := make([]string, 0, len(members))
+	n := 2
+	for k, v := range members {
+		if !plainASCII(k) {
+			return canonicalJSON(members)
+		}
+		keys = append(keys, k)
+		n += len(k) + len(v) + 4
+	}
+	slices.Sort(keys)
+	out := make([]byte, 0, n)
+	out = append(out, '{')
+	for i, k := range keys {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, '"')
+		out = append(out, k...)
+		out = append(out, '"', ':')
+		out = append(out, members[k]...)
+	}
+	return append(out, '}'), nil
+}
+
+// canonicalString returns the canonical JSON of a string.
+func canonicalString(s string) (json.RawMessage, error) {
+	if plainASCII(s) {
+		return json.RawMessage(`"` + s + `"`), nil
+	}
+	return canonicalJSON(s)
+}
+
+// plainASCII reports whether s is printable ASCII needing no escape in
+// JSON, so it is written as it is.
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }

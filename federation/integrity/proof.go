@@ -98,15 +98,17 @@ func SignSuite(raw []byte, key Key, created time.Time, suite string) ([]byte, er
 			return nil, fail(Malformed, key.ID, "@context", err)
 		}
 		if changed {
-			var doc []byte
 			if i := find(ms, "@context"); i >= 0 {
-				doc = replaced(canon, ms[i], nctx)
-			} else if doc, err = withMember(canon, "@context", nctx); err != nil {
-				return nil, fail(Malformed, key.ID, "", err)
-			}
-			// The new member may sit out of canonical order.
-			if canon, err = canonicalize(doc); err != nil {
-				return nil, fail(Malformed, key.ID, "", err)
+				// Same member, canonical value: still canonical.
+				canon = replaced(canon, ms[i], nctx)
+			} else {
+				doc, err := withMember(canon, "@context", nctx)
+				if err == nil {
+					canon, err = canonicalize(doc) // the new member may sit out of order
+				}
+				if err != nil {
+					return nil, fail(Malformed, key.ID, "", err)
+				}
 			}
 			out, ctx = canon, nctx
 		}
@@ -118,7 +120,7 @@ func SignSuite(raw []byte, key Key, created time.Time, suite string) ([]byte, er
 	if suite == Cryptosuite && ctx != nil {
 		opts.Context = json.RawMessage(ctx)
 	}
-	config, err := canonicalJSON(opts)
+	config, err := opts.canonical()
 	if err != nil {
 		return nil, fail(Malformed, key.ID, "proof options", err)
 	}
@@ -150,6 +152,27 @@ type proofOptions struct {
 	ProofValue         string          `json:"proofValue,omitempty"`
 }
 
+// canonical returns the RFC 8785 form of the options without proofValue
+// (the proof configuration that is hashed).
+func (o proofOptions) canonical() ([]byte, error) {
+	m := make(map[string]json.RawMessage, 6)
+	if o.Context != nil {
+		m["@context"] = o.Context // canonical: cut from the canonical document
+	}
+	for k, v := range map[string]string{"type": o.Type, "cryptosuite": o.Cryptosuite,
+		"verificationMethod": o.VerificationMethod, "proofPurpose": o.ProofPurpose, "created": o.Created} {
+		if v == "" && k == "created" {
+			continue
+		}
+		s, err := canonicalString(v)
+		if err != nil {
+			return nil, err
+		}
+		m[k] = s
+	}
+	return canonicalObject(m)
+}
+
 // hashData is what Ed25519 signs: SHA-256 of the canonical proof
 // configuration, then SHA-256 of the canonical document without its proof.
 func hashData(config, doc []byte) []byte {
@@ -162,11 +185,9 @@ func hashData(config, doc []byte) []byte {
 // Mitra writes it, and whether it had to be added. No @context at all
 // becomes ActivityStreams plus data integrity.
 func withDataIntegrityContext(ctx []byte) ([]byte, bool, error) {
-	di, _ := json.Marshal(DataIntegrityContext)
+	di := json.RawMessage(`"` + DataIntegrityContext + `"`)
 	if ctx == nil {
-		as, _ := json.Marshal(ActivityStreamsContext)
-		c, err := canonicalJSON([]json.RawMessage{as, di})
-		return c, true, err
+		return canonicalArray([]json.RawMessage{json.RawMessage(`"` + ActivityStreamsContext + `"`), di}), true, nil
 	}
 	l, err := contextList(ctx)
 	if err != nil {
@@ -174,6 +195,9 @@ func withDataIntegrityContext(ctx []byte) ([]byte, bool, error) {
 	}
 	last := -1
 	for i, e := range l {
+		if len(e) == 0 || e[0] != '"' {
+			continue
+		}
 		var s string
 		if json.Unmarshal(e, &s) != nil {
 			continue
@@ -187,8 +211,19 @@ func withDataIntegrityContext(ctx []byte) ([]byte, bool, error) {
 	out = append(out, l[:last+1]...)
 	out = append(out, di)
 	out = append(out, l[last+1:]...)
-	c, err := canonicalJSON(out)
-	return c, true, err
+	return canonicalArray(out), true, nil
+}
+
+// canonicalArray joins canonical values into a canonical array.
+func canonicalArray(l []json.RawMessage) []byte {
+	out := []byte{'['}
+	for i, e := range l {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, e...)
+	}
+	return append(out, ']')
 }
 
 // ownerOf returns who a canonical document says it belongs to: its actor
@@ -344,7 +379,7 @@ func Verify(raw []byte, lookup func(verificationMethod string) (ed25519.PublicKe
 	}
 	docHash := sha256.Sum256(doc)
 	for i, c := range configs {
-		config, err := canonicalJSON(c)
+		config, err := canonicalObject(c) // values cut from canonical text
 		if err != nil {
 			return nil, fail(Malformed, vm, "proof options", err)
 		}
