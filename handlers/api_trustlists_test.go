@@ -340,3 +340,25 @@ func TestTrustListUnderAuthorizedFetchNeedsASignatureFromAnAllowedHost(t *testin
 		t.Errorf("after a refused fetch: %+v", got)
 	}
 }
+
+func TestAutoSubscriptionFollowsTheListOnTheInstancesSchedule(t *testing.T) {
+	ctx := context.Background()
+	a := cluster.Start(t, 0, func(c *cluster.Config) { c.Federation.TrustListRefresh = 100 * time.Millisecond })
+	b := cluster.Start(t, 1)
+	sub, err := a.Moderation.Subscribe(ctx, "boss", moderation.SubscribeInput{Source: b.URL + "/trust-list", Auto: true})
+	if err != nil || sub.Entries != 0 {
+		t.Fatalf("subscribe: %+v %v", sub, err)
+	}
+	// Nothing triggers A: its refresh worker picks the new block up.
+	if _, err := b.Moderation.SetDomainTrust(ctx, "bmod", "late.example", store.TrustBlocked, "found later", ""); err != nil {
+		t.Fatal(err)
+	}
+	cluster.Eventually(t, "A's worker applies B's new block", func() bool {
+		lvl, _, _ := a.Moderation.DomainLevel(ctx, "late.example")
+		return lvl == store.TrustBlocked
+	})
+	audit, _ := a.DB.AuditLog(ctx, store.AuditFilter{Target: "late.example"})
+	if len(audit) != 1 || audit[0].Actor != "system" || !strings.Contains(audit[0].Details, sub.ID) {
+		t.Errorf("audit of the scheduled change: %+v", audit)
+	}
+}
