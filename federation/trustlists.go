@@ -114,7 +114,12 @@ func (f *Federation) ResolveTrustList(ctx context.Context, ref string) (string, 
 		if isCollection(doc) {
 			return final, nil
 		}
-		return trustListOf(doc, ref)
+		if list, err := trustListOf(doc, final); err == nil || tocsin.ErrorCode(err) != tocsin.ENOTFOUND {
+			return list, err
+		}
+		// An actor without a list of its own (an organisation, a person):
+		// its server's list.
+		return f.instanceTrustList(ctx, strings.ToLower(u.Host))
 	}
 	host := strings.TrimPrefix(strings.TrimPrefix(ref, "acct:"), "@")
 	if at := strings.LastIndex(host, "@"); at >= 0 {

@@ -132,3 +132,26 @@ func TestSubscribeRefusesWhatIsNotATrustList(t *testing.T) {
 		t.Errorf("refused subscriptions were stored: %+v", subs)
 	}
 }
+
+func TestSubscribeByHandleActorURLOrAddressFindsTheServersList(t *testing.T) {
+	ctx := context.Background()
+	a, b := cluster.Start(t, 0), cluster.Start(t, 1)
+	b.CreateAccount(t, "observers", "organization", "publisher")
+	for _, source := range []string{"observers@" + b.Domain, "@observers@" + b.Domain, b.URL + "/users/observers", b.URL, b.URL + "/actor", b.Domain} {
+		sub, err := a.Moderation.Subscribe(ctx, "boss", moderation.SubscribeInput{Source: source})
+		if err != nil {
+			t.Errorf("subscribe %q: %v", source, err)
+			continue
+		}
+		if sub.URL != b.URL+"/trust-list" || sub.LastError != "" {
+			t.Errorf("subscribe %q: %+v", source, sub)
+		}
+		if _, err := a.Moderation.Unsubscribe(ctx, "boss", sub.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	audit, err := a.DB.AuditLog(ctx, store.AuditFilter{Action: "trustlist."})
+	if err != nil || len(audit) != 12 || audit[0].Action != "trustlist.unsubscribe" || audit[1].Action != "trustlist.subscribe" {
+		t.Errorf("audit of subscribing and unsubscribing: %d entries %v", len(audit), err)
+	}
+}
