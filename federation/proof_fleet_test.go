@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -230,5 +232,71 @@ func TestFleetRelayedAlertIsAcceptedOnlyWithItsAuthorsProof(t *testing.T) {
 	}
 	if got := proofOf(t, embedded.Object)["proofValue"]; got != after["proofValue"] {
 		t.Errorf("the Update embeds an object with proof %v, B keeps %v", got, after["proofValue"])
+	}
+}
+
+// A real Mitra Create carries an eddsa-jcs-2022 proof whose key we cannot
+// resolve (Mitra's actor is not among our fixtures; here its host is a
+// Tocsin instance whose account publishes no Ed25519 key, as a Mastodon
+// actor would not): the proof is ignored, as FEP-8b32 asks, and the
+// activity is accepted on its HTTP signature.
+func TestCreateWithUncheckableProofFallsBackToHTTPSignature(t *testing.T) {
+	a := cluster.Start(t, 0)
+	a.CreateAccount(t, "org", "organization", "publisher")
+	b := cluster.Start(t, 1)
+	acct := b.CreateAccount(t, "test", "person", "member")
+	ctx := context.Background()
+	if _, err := b.DB.UpdateAccount(ctx, acct.ID, func(a *store.Account) error { a.Ed25519Key = ""; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	fixture, err := os.ReadFile("integrity/testdata/mitra-create-note-fep8b32-proof.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(strings.ReplaceAll(string(fixture), "https://mitra.social", b.URL))
+	if status, msg := newSender(t, b, acct).post(a.URL+"/inbox", body, nil); status != http.StatusAccepted {
+		t.Fatalf("inbox answered %d %s", status, msg)
+	}
+	cluster.Settle(t, a, b)
+	iri := b.URL + "/objects/019f57cf-693a-77f2-b006-c4c76338956a"
+	o := object(t, a, iri)
+	if o == nil {
+		t.Fatal("the Create was dropped for its proof")
+	}
+	if o.AttributedTo != b.URL+"/users/test" || !strings.Contains(string(o.Raw), "Remote post 5") {
+		t.Errorf("stored %+v", o)
+	}
+	// The proof was looked at and could not be checked, not ignored unread.
+	if _, err := a.Federation.Remote.VerifyProof(ctx, body, b.URL+"/users/test"); !errors.Is(err, integrity.ErrKeyUnavailable) {
+		t.Errorf("VerifyProof = %v, want key unavailable", err)
+	}
+}
+
+// A proof that is present and checkable must hold, even on a Create its
+// author sent with a valid HTTP signature: the object is kept as signed
+// and travels on.
+func TestDirectCreateWithFailingProofIsRefused(t *testing.T) {
+	a := cluster.Start(t, 0)
+	a.CreateAccount(t, "org", "organization", "publisher")
+	b := cluster.Start(t, 1)
+	acct := b.CreateAccount(t, "alice", "person", "member")
+	actor := b.URL + "/users/alice"
+	alice := newSender(t, b, acct)
+	for i, tamper := range []bool{false, true} {
+		id := fmt.Sprintf("%s/statuses/%d", actor, i)
+		signed, err := b.Federation.SignDocument(acct, createNote(actor, id, "<p>Polls closed at 18:00</p>"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tamper {
+			signed = []byte(strings.Replace(string(signed), "18:00", "20:00", 1))
+		}
+		if status, msg := alice.post(a.URL+"/inbox", signed, nil); status != http.StatusAccepted {
+			t.Fatalf("inbox answered %d %s", status, msg)
+		}
+		cluster.Settle(t, a, b)
+		if got := object(t, a, id); (got != nil) == tamper {
+			t.Errorf("tampered=%v: stored %v", tamper, got)
+		}
 	}
 }
