@@ -2,6 +2,8 @@ package federation_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -298,5 +300,49 @@ func TestDirectCreateWithFailingProofIsRefused(t *testing.T) {
 		if got := object(t, a, id); (got != nil) == tamper {
 			t.Errorf("tampered=%v: stored %v", tamper, got)
 		}
+	}
+}
+
+// A rotated key is picked up: a proof that fails with the key C cached is
+// checked once more against A's actor fetched again, as for HTTP
+// signature keys; what the old key signs no longer verifies.
+func TestProofKeyRotationIsPickedUp(t *testing.T) {
+	a := cluster.Start(t, 0)
+	acct := a.CreateAccount(t, "org", "organization", "publisher")
+	c := cluster.Start(t, 1)
+	ctx := context.Background()
+	actor := a.URL + "/users/org"
+	if _, err := c.Federation.Remote.Actor(ctx, actor, true); err != nil {
+		t.Fatal(err)
+	}
+	doc := createNote(actor, actor+"/statuses/1", "<p>Counting resumed</p>")
+	oldSigned, err := a.Federation.SignDocument(acct, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Federation.Remote.VerifyProof(ctx, oldSigned, actor); err != nil {
+		t.Fatal(err)
+	}
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	rotated, err := a.DB.UpdateAccount(ctx, acct.ID, func(a *store.Account) error {
+		a.Ed25519Key = integrity.EncodePrivateKey(priv)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newSigned, err := a.Federation.SignDocument(rotated, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Federation.Remote.VerifyProof(ctx, newSigned, actor); err != nil {
+		t.Errorf("proof with the rotated key: %v", err)
+	}
+	stored, err := c.DB.RemoteActor(ctx, actor)
+	if err != nil || len(stored.Multikeys) != 1 || stored.Multikeys[0].PublicKeyMultibase != integrity.EncodePublicKey(priv.Public().(ed25519.PublicKey)) {
+		t.Errorf("C's stored actor keys: %+v %v", stored, err)
+	}
+	if _, err := c.Federation.Remote.VerifyProof(ctx, oldSigned, actor); !errors.Is(err, integrity.ErrBadSignature) {
+		t.Errorf("proof with the retired key: %v, want bad signature", err)
 	}
 }
