@@ -10,11 +10,27 @@ import (
 	"github.com/tocsin-network/tocsin/store"
 )
 
-// Corroboration operations.
+// Corroboration and translation operations.
 const (
-	OpAlertCorroborate = "alert.corroborate"
-	OpAlertSightings   = "alert.sightings"
+	OpAlertCorroborate  = "alert.corroborate"
+	OpAlertSightings    = "alert.sightings"
+	OpAlertTranslate    = "alert.translate"
+	OpAlertTranslations = "alert.translations"
+	OpTranslationDecide = "alert.translation.decide"
 )
+
+// TranslationArgs is a translation to offer, a listing, or a decision
+// (ID and Accept) from the command line.
+type TranslationArgs struct {
+	As       string `json:"as"`
+	By       string `json:"by,omitempty"`
+	IRI      string `json:"iri,omitempty"` // the alert
+	ID       string `json:"id,omitempty"`  // the translation's local id
+	Accept   bool   `json:"accept,omitempty"`
+	Language string `json:"language,omitempty"`
+	Title    string `json:"title,omitempty"`
+	Content  string `json:"content,omitempty"` // Markdown
+}
 
 // CorroborateArgs is an organisation's vote on an alert from the command
 // line. Dates are RFC 3339.
@@ -85,6 +101,28 @@ func (o *Ops) doCorroboration(ctx context.Context, op string, args []byte) (any,
 			votes = []*store.Sighting{}
 		}
 		return votes, true, err
+	case OpAlertTranslate, OpAlertTranslations, OpTranslationDecide:
+		var in TranslationArgs
+		if err := decode(args, &in); err != nil {
+			return nil, true, err
+		}
+		au, err := o.author(ctx, in.As, in.By)
+		if err != nil {
+			return nil, true, err
+		}
+		switch op {
+		case OpAlertTranslate:
+			id, err := o.Publish.OfferTranslation(ctx, au, in.IRI, federation.TranslationInput{Language: in.Language, Name: in.Title, Content: in.Content})
+			return map[string]string{"offer": id}, true, err
+		case OpAlertTranslations:
+			trs, err := o.Publish.Translations(ctx, au, in.IRI)
+			if trs == nil {
+				trs = []*store.Translation{}
+			}
+			return trs, true, err
+		}
+		tr, err := o.Publish.DecideTranslation(ctx, au, in.ID, in.Accept)
+		return tr, true, err
 	}
 	return nil, false, nil
 }

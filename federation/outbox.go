@@ -386,6 +386,11 @@ func (o *Outbox) UpdateObject(ctx context.Context, acct *store.Account, obj map[
 		return nil, &tocsin.Error{Code: tocsin.EUNAVAILABLE, Message: err.Error(), Err: err}
 	}
 	now := o.now().UTC().Truncate(time.Second)
+	if !now.After(prev.Updated) {
+		// Peers ignore an Update not newer than the one they hold, and
+		// times have whole seconds (see UpdateObjectTx).
+		now = prev.Updated.Add(time.Second)
+	}
 	obj["updated"] = now.Format(time.RFC3339)
 	to, _ := obj["to"].([]string)
 	cc, _ := obj["cc"].([]string)

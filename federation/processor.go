@@ -412,7 +412,12 @@ func (p *Processor) apply(ctx context.Context, e *store.JournalEntry, doc *ap.Do
 	case "Follow":
 		return p.applyFollow(ctx, e, act)
 	case "Accept", "Reject":
+		if act.ObjectActivity != nil && act.ObjectActivity.Type == "Offer" {
+			return p.applyOfferAnswer(ctx, e, act) // translations.go
+		}
 		return p.applyAcceptReject(ctx, e, act)
+	case "Offer":
+		return p.applyOffer(ctx, e, act) // translations.go
 	case "Undo":
 		return p.applyUndo(ctx, e, act)
 	case "Create":

@@ -398,6 +398,16 @@ func (o *Outbox) UpdateObjectTx(ctx context.Context, t *store.Tx, acct *store.Ac
 	if err != nil {
 		return nil, err
 	}
+	// A fresh proof for the new state, on the object and its Update, as
+	// UpdateObject does (signing is local: no I/O in the transaction).
+	if raw, err = o.sign(acct, raw); err != nil {
+		return nil, err
+	}
+	id := o.urls.Activity(acct.Username, t.NewID())
+	body, err := o.signedActivity(acct, ap.NewUpdate(id, o.urls.Actor(acct.Username), obj, to, cc, now), raw)
+	if err != nil {
+		return nil, err
+	}
 	rec := *prev
 	rec.Raw, rec.Updated, rec.Public = raw, now, r.aud.Public
 	if _, err := t.PutObject(&rec); err != nil {
@@ -407,8 +417,7 @@ func (o *Outbox) UpdateObjectTx(ctx context.Context, t *store.Tx, acct *store.Ac
 	if err != nil {
 		return nil, err
 	}
-	id := o.urls.Activity(acct.Username, t.NewID())
-	if err := o.send(ctx, t, acct, id, ap.NewUpdate(id, o.urls.Actor(acct.Username), obj, to, cc, now), inboxes, rec.Public, true); err != nil {
+	if err := o.sendBody(ctx, t, acct, id, "Update", body, inboxes, rec.Public, true); err != nil {
 		return nil, err
 	}
 	return &rec, nil

@@ -28,6 +28,10 @@ func (s *Server) corroborationRoutes() {
 	write := s.requireUser("write", "write:statuses")
 	g.GET("/alerts/:id/sightings", s.apiListSightings, s.optionalAuth())
 	g.POST("/alerts/:id/sightings", s.apiCorroborate, write)
+	g.GET("/alerts/:id/translations", s.apiListTranslations, write)
+	g.POST("/alerts/:id/translations", s.apiOfferTranslation, write)
+	g.POST("/translations/:tid/accept", s.apiDecideTranslation, write)
+	g.POST("/translations/:tid/reject", s.apiDecideTranslation, write)
 }
 
 // sightingsCollection serves a local alert's sightings collection to those
@@ -225,4 +229,95 @@ func (s *Server) webCorroborationOf(ctx context.Context, rec *store.AlertRecord)
 		}
 	}
 	return w, nil
+}
+
+// OfferedTranslationView is a translation offered for one of this
+// instance's alerts, as its publishers review it.
+type OfferedTranslationView struct {
+	ID             string  `json:"id"` // local id, for accept and reject
+	URI            string  `json:"uri"`
+	Alert          string  `json:"alert"`
+	Language       string  `json:"language"`
+	Title          string  `json:"title,omitempty"`
+	Content        string  `json:"content"`
+	Translator     string  `json:"translator"`
+	TranslatorName string  `json:"translator_name"`
+	State          string  `json:"state"` // pending, accepted, rejected
+	Received       string  `json:"received_at"`
+	Decided        *string `json:"decided_at"`
+	DecidedBy      string  `json:"decided_by,omitempty"`
+}
+
+func (s *Server) offeredTranslationView(tr *store.Translation) OfferedTranslationView {
+	return OfferedTranslationView{ID: tr.Seq, URI: tr.ID, Alert: tr.Alert, Language: tr.Language, Title: tr.Name,
+		Content: tr.Content, Translator: tr.Translator, TranslatorName: s.handleOf(tr.Translator, ""), State: tr.State,
+		Received: tr.ReceivedAt.UTC().Format(timeFormat), Decided: timePtr(tr.DecidedAt, tr.DecidedAt.UTC().Format(timeFormat)),
+		DecidedBy: tr.DecidedBy}
+}
+
+type translationRequest struct {
+	As       string `json:"as" form:"as"`
+	Language string `json:"language" form:"language"`
+	Title    string `json:"title" form:"title"`
+	Content  string `json:"content" form:"content"` // Markdown
+}
+
+func (s *Server) bindTranslation(c echo.Context) (publish.Author, translationRequest, error) {
+	var req translationRequest
+	if err := c.Bind(&req); err != nil {
+		return publish.Author{}, req, tocsin.Errorf(tocsin.EINVALID, "could not read the request: %v", err)
+	}
+	au, err := s.author(c, req.As)
+	return au, req, err
+}
+
+// apiListTranslations lists the translations offered for one of the
+// organisation's alerts.
+func (s *Server) apiListTranslations(c echo.Context) error {
+	au, err := s.author(c, c.QueryParam("as"))
+	if err != nil {
+		return err
+	}
+	rec, err := s.alertByID(c)
+	if err != nil {
+		return err
+	}
+	trs, err := s.pub.Translations(c.Request().Context(), au, rec.IRI)
+	if err != nil {
+		return err
+	}
+	return jsonList(c, trs, s.offeredTranslationView)
+}
+
+// apiOfferTranslation offers the organisation's translation of a peer's
+// alert to its origin, signed by the organisation.
+func (s *Server) apiOfferTranslation(c echo.Context) error {
+	au, req, err := s.bindTranslation(c)
+	if err != nil {
+		return err
+	}
+	rec, err := s.alertByID(c)
+	if err != nil {
+		return err
+	}
+	id, err := s.pub.OfferTranslation(c.Request().Context(), au, rec.IRI,
+		federation.TranslationInput{Language: req.Language, Name: req.Title, Content: req.Content})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"alert": rec.IRI, "offer": id, "sent": true})
+}
+
+// apiDecideTranslation accepts or rejects an offered translation.
+func (s *Server) apiDecideTranslation(c echo.Context) error {
+	au, _, err := s.bindTranslation(c)
+	if err != nil {
+		return err
+	}
+	accept := c.Path() == "/api/v1/tocsin/translations/:tid/accept"
+	tr, err := s.pub.DecideTranslation(c.Request().Context(), au, c.Param("tid"), accept)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, s.offeredTranslationView(tr))
 }

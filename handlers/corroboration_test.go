@@ -222,3 +222,68 @@ func TestSightingsOfANonPublicAlertAreHidden(t *testing.T) {
 		t.Errorf("ActivityPub GET of a GREEN alert's sightings: %d", r.status)
 	}
 }
+
+func TestTranslationsThroughTheAPIAndOnThePage(t *testing.T) {
+	ctx := context.Background()
+	a := newOAuthWorld(t)
+	b := &oauthWorld{t: t, ctx: ctx, srv: cluster.Start(t, 1)}
+	orgA := a.srv.CreateAccount(t, "observers", "organization", "publisher")
+	a.srv.CreateAccount(t, "editor", "person", "publisher")
+	if err := a.srv.Accounts.Grant(ctx, "editor", "observers"); err != nil {
+		t.Fatal(err)
+	}
+	orgB := b.srv.CreateAccount(t, "org", "organization", "publisher")
+	b.srv.CreateAccount(t, "desk", "person", "publisher")
+	if err := b.srv.Accounts.Grant(ctx, "desk", "org"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.srv.Federation.AddPeer(ctx, orgA, "org@"+b.srv.Domain); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.srv.Federation.AddPeer(ctx, orgB, "observers@"+a.srv.Domain); err != nil {
+		t.Fatal(err)
+	}
+	cluster.Settle(t, a.srv, b.srv)
+	editor := a.token(a.registerApp("read write", "urn:ietf:wg:oauth:2.0:oob"), "editor", "read write")
+	desk := b.token(b.registerApp("read write", "urn:ietf:wg:oauth:2.0:oob"), "desk", "read write")
+	created := a.apiCall(http.MethodPost, "/api/v1/tocsin/alerts", editor, map[string]any{
+		"as": "observers", "title": "Kenya: fake polling-station SMS", "body": "Voters receive SMS saying their station moved.",
+		"severity": "severe", "category": "disinformation", "countries": []string{"KE"}, "tlp": "CLEAR",
+	}).json(t)
+	id, iri := created["id"].(string), created["uri"].(string)
+	cluster.Settle(t, a.srv, b.srv)
+
+	r := b.apiCall(http.MethodPost, "/api/v1/tocsin/alerts/"+peerAlertID(t, b, desk, iri)+"/translations", desk, map[string]any{
+		"as": "org", "language": "sw", "title": "Kenya: SMS za uongo", "content": "Wapiga kura wanapokea SMS.",
+	})
+	if r.status != http.StatusOK || r.json(t)["sent"] != true {
+		t.Fatalf("offer: %d %s", r.status, r.body)
+	}
+	cluster.Settle(t, a.srv, b.srv)
+
+	// B may not review A's translations; A's editor may.
+	if r := b.apiCall(http.MethodGet, "/api/v1/tocsin/alerts/"+peerAlertID(t, b, desk, iri)+"/translations?as=org", desk, nil); r.status != http.StatusForbidden {
+		t.Errorf("B lists translations of A's alert: %d %s", r.status, r.body)
+	}
+	r = a.apiCall(http.MethodGet, "/api/v1/tocsin/alerts/"+id+"/translations?as=observers", editor, nil)
+	var offered []map[string]any
+	if err := json.Unmarshal([]byte(r.body), &offered); err != nil || len(offered) != 1 || offered[0]["state"] != "pending" ||
+		offered[0]["translator_name"] != "@org@"+b.srv.Domain {
+		t.Fatalf("offered: %d %s", r.status, r.body)
+	}
+	r = a.apiCall(http.MethodPost, "/api/v1/tocsin/translations/"+offered[0]["id"].(string)+"/accept", editor, map[string]any{"as": "observers"})
+	if r.status != http.StatusOK || r.json(t)["state"] != "accepted" {
+		t.Fatalf("accept: %d %s", r.status, r.body)
+	}
+	got := a.apiCall(http.MethodGet, "/api/v1/tocsin/alerts/"+id, "", nil).json(t)
+	trs, _ := got["translations"].([]any)
+	if len(trs) != 1 || trs[0].(map[string]any)["translator_name"] != "@org@"+b.srv.Domain || trs[0].(map[string]any)["language"] != "sw" {
+		t.Errorf("API translations: %v", got["translations"])
+	}
+	page := a.browser().get(strings.TrimPrefix(iri, a.srv.URL))
+	for _, want := range []string{"Translated into sw by", "@org@" + b.srv.Domain, "Wapiga kura wanapokea SMS.", `lang="sw"`} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("the alert page lacks %q", want)
+		}
+	}
+}

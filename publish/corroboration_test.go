@@ -110,6 +110,13 @@ func TestPeersCorroborateAnAlertOneVoteEach(t *testing.T) {
 			t.Errorf("%s holds the status line %q", s.Domain, got)
 		}
 	}
+	// The re-rendered alert carries its author's fresh integrity proof, and
+	// B's copy verifies as A's.
+	if o, err := f.b.DB.Object(ctx, rec.IRI); err != nil || !strings.Contains(string(o.Raw), `"proof"`) {
+		t.Errorf("B's copy of the corroborated alert has no proof (%v)", err)
+	} else if _, err := f.b.Federation.Remote.VerifyProof(ctx, o.Raw, f.a.URL+"/users/org"); err != nil {
+		t.Errorf("B's copy does not verify as A's: %v", err)
+	}
 	if pt, ok, _ := f.b.Publish.Tally(ctx, alertRecord(t, f.b, rec.IRI)); !ok || pt.Confirmed != 2 {
 		t.Errorf("B reads the origin's tally %+v (%v)", pt, ok)
 	}

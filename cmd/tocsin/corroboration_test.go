@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestAlertCorroborateRecordsAVoteAndRefusesBadOnes(t *testing.T) {
@@ -47,5 +48,66 @@ func TestAlertCorroborateRecordsAVoteAndRefusesBadOnes(t *testing.T) {
 	r = n.run("", "alert", "corroborate", id, "--as", "observers", "--verdict", "confirmed")
 	if r.code == 0 || !strings.Contains(r.stderr, "own alert") {
 		t.Errorf("an organisation corroborated its own alert: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// waitFor runs the command until its output contains want (bounded: 30 s).
+func waitFor(t *testing.T, n *node, want string, args ...string) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out := n.mustRun("", args...)
+		if strings.Contains(out, want) {
+			return out
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%v never printed %q; last:\n%s", args, want, out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestTranslationOfferedAndAcceptedFromTheCommandLine(t *testing.T) {
+	a, b := newNode(t), newNode(t)
+	for _, n := range []*node{a, b} {
+		n.env = append(n.env, "TOCSIN_ALLOW_PRIVATE_ADDRESSES=true", "TOCSIN_ALLOW_HTTP=true")
+		n.mustRun(pw, "account", "create", "--username", "org", "--kind", "organization", "--role", "publisher")
+		n.serve()
+	}
+	a.mustRun("", "peer", "add", "org@"+b.addr, "--as", "org")
+	b.mustRun("", "peer", "add", "org@"+a.addr, "--as", "org")
+	id := strings.TrimSpace(a.mustRun("", "alert", "create", "--as", "org",
+		"--title", "Kenya: ballot boxes moved at night", "--body", "Seen in *Nakuru*.",
+		"--severity", "severe", "--category", "disinformation", "--country", "KE", "--tlp", "clear"))
+	waitFor(t, b, id, "alert", "list", "--json", "--origin", "peer")
+
+	out := b.mustRun("", "alert", "translate", id, "--as", "org", "--language", "fr",
+		"--title", "Kenya : urnes déplacées la nuit", "--content", "Vu à *Nakuru*.")
+	if !strings.Contains(out, "offered") {
+		t.Errorf("translate printed %q", out)
+	}
+	if r := b.run("", "alert", "translate", id, "--as", "org", "--language", "klingon", "--content", "x"); r.code != 2 || !strings.Contains(r.stderr, "language") {
+		t.Errorf("bad language: exit %d\n%s", r.code, r.stderr)
+	}
+	listed := waitFor(t, a, `"pending"`, "alert", "translations", id, "--as", "org")
+	var trs []struct {
+		Seq, Translator, Language string
+	}
+	if err := json.Unmarshal([]byte(listed), &trs); err != nil || len(trs) != 1 || trs[0].Language != "fr" || trs[0].Translator != b.url("/users/org") {
+		t.Fatalf("translations: %s (%v)", listed, err)
+	}
+	if out := a.mustRun("", "alert", "accept-translation", trs[0].Seq, "--as", "org"); !strings.Contains(out, "accepted") {
+		t.Errorf("accept printed %q", out)
+	}
+	status, body := httpGet(t, id, "application/activity+json")
+	var obj struct {
+		ContentMap   map[string]string `json:"contentMap"`
+		Translations []struct {
+			Language, AttributedTo string
+		} `json:"tocsin:translations"`
+	}
+	if err := json.Unmarshal(body, &obj); status != 200 || err != nil || obj.ContentMap["fr"] != "<p>Vu à Nakuru.</p>" ||
+		len(obj.Translations) != 1 || obj.Translations[0].AttributedTo != b.url("/users/org") {
+		t.Errorf("GET %s: %d %s", id, status, body)
 	}
 }
