@@ -5,7 +5,8 @@ package moderation
 // reasons), previews what a list would change, and applies it.
 //
 // The rules, in order:
-//   - a local decision (any level, trusted included) is never overridden;
+//   - a local decision (any level, trusted included) is never overridden,
+//     and a peer's domain counts as a local "trusted";
 //   - among subscriptions listing a domain, the highest priority wins; on
 //     equal priority the stricter level, then the older subscription;
 //   - a decision a subscription made is removed when no subscription lists
@@ -260,13 +261,17 @@ func validHost(h string) bool {
 // PreviewTrustList returns what applying a subscription's last fetched list
 // would change, without changing anything.
 func (s *Service) PreviewTrustList(ctx context.Context, id string) (*TrustListPreview, error) {
+	peers, err := s.peerHosts(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var p *TrustListPreview
-	err := s.db.View(ctx, func(t *store.Tx) error {
+	err = s.db.View(ctx, func(t *store.Tx) error {
 		sub, err := t.TrustSubscription(id)
 		if err != nil {
 			return &tocsin.Error{Code: tocsin.ENOTFOUND, Message: "no trust list subscription " + id, Err: err}
 		}
-		changes, _, err := s.planTrustList(t, sub, false)
+		changes, _, err := s.planTrustList(t, sub, false, peers)
 		p = &TrustListPreview{Subscription: sub, Changes: changes}
 		return err
 	})
@@ -278,8 +283,12 @@ func (s *Service) PreviewTrustList(ctx context.Context, id string) (*TrustListPr
 // one transaction with an audit entry per change. by is the moderator who
 // applies (or "system" for an automatic refresh).
 func (s *Service) ApplyTrustList(ctx context.Context, by By, id string) (*TrustListPreview, error) {
+	peers, err := s.peerHosts(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var p *TrustListPreview
-	err := s.db.Update(ctx, func(t *store.Tx) error {
+	err = s.db.Update(ctx, func(t *store.Tx) error {
 		sub, err := t.TrustSubscription(id)
 		if err != nil {
 			return &tocsin.Error{Code: tocsin.ENOTFOUND, Message: "no trust list subscription " + id, Err: err}
@@ -287,7 +296,7 @@ func (s *Service) ApplyTrustList(ctx context.Context, by By, id string) (*TrustL
 		if sub.LastSuccess.IsZero() {
 			return tocsin.Errorf(tocsin.ECONFLICT, "the list of subscription %s was never fetched (last error: %s): refresh it first", id, sub.LastError)
 		}
-		changes, subs, err := s.planTrustList(t, sub, false)
+		changes, subs, err := s.planTrustList(t, sub, false, peers)
 		if err != nil {
 			return err
 		}
@@ -315,13 +324,17 @@ func (s *Service) ApplyTrustList(ctx context.Context, by By, id string) (*TrustL
 // Unsubscribe removes a subscription; the decisions it made are cleared,
 // or taken over by another subscription that lists the same domain.
 func (s *Service) Unsubscribe(ctx context.Context, by By, id string) (*TrustListPreview, error) {
+	peers, err := s.peerHosts(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var p *TrustListPreview
-	err := s.db.Update(ctx, func(t *store.Tx) error {
+	err = s.db.Update(ctx, func(t *store.Tx) error {
 		sub, err := t.TrustSubscription(id)
 		if err != nil {
 			return &tocsin.Error{Code: tocsin.ENOTFOUND, Message: "no trust list subscription " + id, Err: err}
 		}
-		changes, subs, err := s.planTrustList(t, sub, true)
+		changes, subs, err := s.planTrustList(t, sub, true, peers)
 		if err != nil {
 			return err
 		}
@@ -345,14 +358,18 @@ func (s *Service) Unsubscribe(ctx context.Context, by By, id string) (*TrustList
 // TrustSubscriptions lists the subscriptions, oldest first, with the
 // number of changes waiting for a moderator.
 func (s *Service) TrustSubscriptions(ctx context.Context) ([]TrustSubscriptionView, error) {
+	peers, err := s.peerHosts(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := []TrustSubscriptionView{}
-	err := s.db.View(ctx, func(t *store.Tx) error {
+	err = s.db.View(ctx, func(t *store.Tx) error {
 		subs, err := t.TrustSubscriptions()
 		if err != nil {
 			return err
 		}
 		for _, sub := range subs {
-			changes, _, err := s.planTrustList(t, sub, false)
+			changes, _, err := s.planTrustList(t, sub, false, peers)
 			if err != nil {
 				return err
 			}
@@ -433,12 +450,24 @@ func levelRank(level string) int {
 	return 0
 }
 
+// peerHosts returns the hosts of our peers, read before a transaction
+// (the snapshot reads the store in its own).
+func (s *Service) peerHosts(ctx context.Context) (map[string]bool, error) {
+	snap, err := s.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return snap.peerHosts, nil
+}
+
 // planTrustList computes the changes to the decisions of the domains focus
 // concerns (those its fetched and applied lists name, and those it
 // decided), given every subscription's applied list, with focus's replaced
-// by its fetched list, or (drop) without focus at all. It returns the
-// changes sorted by domain and the subscriptions by ID.
-func (s *Service) planTrustList(t *store.Tx, focus *store.TrustSubscription, drop bool) ([]TrustListChange, map[string]*store.TrustSubscription, error) {
+// by its fetched list, or (drop) without focus at all. A peer's domain
+// without a decision counts as a local "trusted": an admin added the peer
+// by name, and no list cuts it off. It returns the changes sorted by domain
+// and the subscriptions by ID.
+func (s *Service) planTrustList(t *store.Tx, focus *store.TrustSubscription, drop bool, peers map[string]bool) ([]TrustListChange, map[string]*store.TrustSubscription, error) {
 	subs, err := t.TrustSubscriptions()
 	if err != nil {
 		return nil, nil, err
@@ -515,6 +544,9 @@ func (s *Service) planTrustList(t *store.Tx, focus *store.TrustSubscription, dro
 				(l.sub.Priority == bestSub.Priority && levelRank(e.Level) > levelRank(best.Level)) {
 				best, bestSub = &e, l.sub // lists are oldest first: on a full tie the older stays
 			}
+		}
+		if cur == nil && peers[d] {
+			cur = &store.Trust{Subject: d, Level: store.TrustTrusted}
 		}
 		switch {
 		case cur != nil && cur.Source == "":

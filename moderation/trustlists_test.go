@@ -155,3 +155,27 @@ func TestSubscribeByHandleActorURLOrAddressFindsTheServersList(t *testing.T) {
 		t.Errorf("audit of subscribing and unsubscribing: %d entries %v", len(audit), err)
 	}
 }
+
+func TestListDoesNotCutOffAPeerAnAdminAdded(t *testing.T) {
+	ctx := context.Background()
+	a, b, c := cluster.Start(t, 0), cluster.Start(t, 1), cluster.Start(t, 2)
+	orgA := a.CreateAccount(t, "observers", "organization", "publisher")
+	b.CreateAccount(t, "partners", "organization", "publisher")
+	if _, err := a.Federation.AddPeer(ctx, orgA, "partners@"+b.Domain); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Moderation.SetDomainTrust(ctx, "cmod", b.Domain, store.TrustBlocked, "C distrusts B", ""); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := a.Moderation.Subscribe(ctx, "boss", moderation.SubscribeInput{Source: c.Domain, Auto: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.Moderation.PreviewTrustList(ctx, sub.ID)
+	if err != nil || len(p.Changes) != 1 || p.Changes[0].Action != moderation.ChangeSkip || p.Changes[0].From != store.TrustTrusted {
+		t.Fatalf("preview: %+v %v", p, err)
+	}
+	if lvl, explicit, _ := a.Moderation.DomainLevel(ctx, b.Domain); lvl != store.TrustTrusted || explicit {
+		t.Errorf("peer %s after an auto list blocking it: %s explicit %v", b.Domain, lvl, explicit)
+	}
+}
