@@ -1,7 +1,8 @@
 // Package moderation decides what from the wider network this instance's
 // members and the public see: trust levels per remote domain and actor,
-// the review queue, content rules, blocks with their clean-up, and the
-// append-only audit log every action writes to. It implements the
+// the review queue, content rules, blocks with their clean-up, subscriptions
+// to other instances' trust lists (trustlists.go), and the append-only audit
+// log every action writes to. It implements the
 // federation core's Policy. It imports the store and federation types, never
 // HTTP.
 package moderation
