@@ -98,7 +98,7 @@ func TestAlertStatusCarriesTocsinFieldsAndTLPVisibility(t *testing.T) {
 				"election": map[string]any{"name": "General election 2027", "date": "2027-08-09"},
 				"tlp":      tt.level.String(), "status": "active", "expires": "2027-08-10T18:00:00.000Z",
 				"sources":    []any{map[string]any{"url": "https://news.example/ke", "title": "Nation"}},
-				"supersedes": org + "/statuses/01J9Z0",
+				"supersedes": org + "/statuses/01J9Z0", "corroboration": nil,
 			}
 			tocsin, _ := got["tocsin"].(map[string]any)
 			if len(tocsin) != len(want) {

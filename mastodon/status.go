@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tocsin-network/tocsin/federation/ap"
+	"github.com/tocsin-network/tocsin/federation/profile"
 	"github.com/tocsin-network/tocsin/store"
 	"github.com/tocsin-network/tocsin/tlp"
 )
@@ -87,6 +88,17 @@ type AlertFields struct {
 	Expires      *string        `json:"expires"`
 	Sources      []AlertSource  `json:"sources"`
 	Supersedes   *string        `json:"supersedes"`
+	// Corroboration counts the organisations that voted on the alert, as
+	// its origin last published (tocsin:sightings); null before any vote.
+	Corroboration *AlertCorroboration `json:"corroboration"`
+}
+
+// AlertCorroboration is an alert's tally of votes.
+type AlertCorroboration struct {
+	Confirmed int    `json:"confirmed"`
+	Disputed  int    `json:"disputed"`
+	Seen      int    `json:"seen"`
+	Summary   string `json:"summary"` // "Confirmed by 2 networks, disputed by 1"
 }
 
 // AlertElection is the election an alert is about.
@@ -230,6 +242,9 @@ func (c *Converter) Status(o *store.Object, author Account, opt StatusOptions) (
 	s.Visibility = visibility(obj.To, obj.Cc, followers)
 	if opt.Alert != nil {
 		s.Tocsin = alertFields(opt.Alert)
+		if t, _, ok := profile.ObjectTally(obj); ok && t.Total() > 0 {
+			s.Tocsin.Corroboration = &AlertCorroboration{Confirmed: t.Confirmed, Disputed: t.Disputed, Seen: t.Seen, Summary: t.Line()}
+		}
 		s.Visibility = stricter(s.Visibility, tlp.MastodonVisibility(opt.Alert.Alert.TLP))
 	}
 	if u := obj.URL; webURL(u) {

@@ -172,3 +172,17 @@ func PeerTally(ext map[string]json.RawMessage) (t Tally, collection string, ok b
 	_ = json.Unmarshal(m["id"], &collection)
 	return Tally{Confirmed: num(termConfirmed), Disputed: num(termDisputed), Seen: num(termSeen)}, collection, true
 }
+
+// ObjectTally reads the tally an alert object carries (tocsin:sightings, as
+// its origin counted, whatever prefix the object's @context gives our
+// namespace); ok is false when it carries none.
+func ObjectTally(o *ap.Object) (t Tally, collection string, ok bool) {
+	if o == nil {
+		return Tally{}, "", false
+	}
+	raw, found := o.ExtensionsIn(ap.TocsinNS)[termSightings]
+	if !found {
+		return Tally{}, "", false
+	}
+	return PeerTally(map[string]json.RawMessage{prefixed(termSightings): raw})
+}
