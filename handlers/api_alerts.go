@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -86,10 +87,12 @@ func (s *Server) alertView(ctx context.Context, rec *store.AlertRecord, staff bo
 		Countries: nonNilStrings(a.Countries), Subdivisions: nonNilStrings(a.Subdivisions),
 		TLP: a.TLP.String(), Status: string(a.Status), Published: a.Published.UTC().Format(timeFormat),
 		Updated: timePtr(a.Updated, a.Updated.UTC().Format(timeFormat)), Expires: timePtr(a.Expires, a.Expires.UTC().Format(timeFormat)),
-		Expired: a.Expired(s.now()), Sources: a.Sources, Language: a.Language, Supersedes: a.Supersedes,
+		Expired: a.Expired(s.now()), Language: a.Language, Supersedes: a.Supersedes,
 	}
-	if v.Sources == nil {
-		v.Sources = []alert.Source{}
+	v.Sources = make([]alert.Source, len(a.Sources))
+	for i, src := range a.Sources {
+		src.URL = urlSpecials.Replace(src.URL)
+		v.Sources[i] = src
 	}
 	if !a.Election.IsZero() {
 		e := a.Election
@@ -111,6 +114,12 @@ func (s *Server) writeAlert(c echo.Context, rec *store.AlertRecord, staff bool) 
 }
 
 const timeFormat = "2006-01-02T15:04:05.000Z"
+
+// urlSpecials percent-encodes the characters a URL may not hold raw (RFC
+// 3986) but url.Parse lets through: a peer's source link arrives as sent,
+// and a client that puts it in an attribute must not meet a quote.
+var urlSpecials = strings.NewReplacer(`"`, "%22", "<", "%3C", ">", "%3E", " ", "%20", "`", "%60", `\`, "%5C",
+	"{", "%7B", "}", "%7D", "|", "%7C", "^", "%5E")
 
 func nonNilStrings(s []string) []string {
 	if s == nil {

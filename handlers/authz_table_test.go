@@ -58,6 +58,7 @@ var (
 	all401    = access{w401, w401, w401, w401, w401}
 	// Publishing as the organisation: its publisher and admins.
 	orgWrite = access{w401, w403, w2xx, w403, w2xx}
+	orgOK    = access{w401, w403, wOK, w403, wOK}
 	// Web pages.
 	webPub    = pub
 	webUser   = access{wSign, w2xx, w2xx, w2xx, w2xx}
@@ -290,6 +291,11 @@ func authzTable() []authzRow {
 		api("POST /api/v1/tocsin/alerts/:id/retract", "/api/v1/tocsin/alerts/{apiAlert}/retract", access{w401, wDeny, w2xx, wDeny, wOK}, `{"as":"observers"}`),
 		api("GET /api/v1/tocsin/alerts/:id/sightings", "/api/v1/tocsin/alerts/{clearAlert}/sightings", pub),
 		api("POST /api/v1/tocsin/alerts/:id/sightings", "/api/v1/tocsin/alerts/{clearAlert}/sightings", access{w401, w403, wOK, w403, wOK}, `{"as":"observers","verdict":"confirmed"}`),
+		// Translations: offered and decided by an organisation.
+		api("GET /api/v1/tocsin/alerts/:id/translations", "/api/v1/tocsin/alerts/{clearAlert}/translations?as=observers", orgOK),
+		api("POST /api/v1/tocsin/alerts/:id/translations", "/api/v1/tocsin/alerts/{clearAlert}/translations", orgOK, `{"as":"observers","language":"fr","title":"Titre","content":"Texte."}`),
+		api("POST /api/v1/tocsin/translations/:tid/accept", "/api/v1/tocsin/translations/nothing/accept", orgOK, `{"as":"observers"}`),
+		api("POST /api/v1/tocsin/translations/:tid/reject", "/api/v1/tocsin/translations/nothing/reject", orgOK, `{"as":"observers"}`),
 		api("GET /api/v1/tocsin/notes", "/api/v1/tocsin/notes", pub),
 		api("POST /api/v1/tocsin/notes", "/api/v1/tocsin/notes", orgWrite, noteJSON),
 
@@ -374,6 +380,7 @@ func authzTable() []authzRow {
 		web("GET /admin/domains", "/admin/domains", webStaff),
 		web("POST /admin/domains", "/admin/domains", webStaffK, "domain=web-table.example&level=review&reason=authz"),
 		web("POST /admin/domains/clear", "/admin/domains/clear", webStaffK, "domain=web-table.example&reason=authz"),
+		web("POST /admin/domains/subscriptions/:id/apply", "/admin/domains/subscriptions/nothing/apply", webStaffK),
 		web("GET /admin/peers", "/admin/peers", webStaff),
 		web("GET /admin/accounts", "/admin/accounts", webAdmin),
 		web("POST /admin/accounts", "/admin/accounts", webAdminK, "username=&kind=person&role=member"),
@@ -460,6 +467,7 @@ type authzResult struct {
 	status   int
 	location string
 	body     string
+	header   http.Header
 }
 
 // call sends row's request as p. csrf is the form token to send on a web
@@ -541,7 +549,7 @@ func (w *secWorld) call(t *testing.T, r authzRow, f map[string]string, p princip
 	} else {
 		b, _ = io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	}
-	return authzResult{resp.StatusCode, resp.Header.Get("Location"), string(b)}
+	return authzResult{resp.StatusCode, resp.Header.Get("Location"), string(b), resp.Header}
 }
 
 func csrfCookieValue(w *secWorld, p principal) string {
@@ -642,6 +650,9 @@ func TestAuthorisationTableCoversEveryRoute(t *testing.T) {
 			}
 			if res.status >= 200 && res.status < 300 {
 				w.checkNoLeak(t, r.route, p, res.body)
+			}
+			if strings.HasPrefix(res.header.Get("Content-Type"), "text/html") && !strings.Contains(res.header.Get("Content-Security-Policy"), "default-src") {
+				t.Errorf("%s as %s: an HTML answer (%d) without a Content-Security-Policy", r.route, p, res.status)
 			}
 		}
 		// Every state-changing web form refuses, even for the admin, a

@@ -372,7 +372,7 @@ func (s *Server) renderOAuthPage(c echo.Context, status int, name string, page *
 	if err := oauthTemplates.ExecuteTemplate(&buf, name, page); err != nil {
 		return err
 	}
-	return c.HTMLBlob(status, buf.Bytes())
+	return c.HTMLBlob(status, withoutBidiControls(buf.Bytes()))
 }
 
 func (s *Server) renderOAuthError(c echo.Context, status int, title, msg string) error {

@@ -131,7 +131,7 @@ func (s *Server) writeFeed(c echo.Context, kind feedKind, m feedMeta, recs []*st
 	h := c.Response().Header()
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "public, max-age=60")
-	return c.Blob(http.StatusOK, contentType, append([]byte(xml.Header), b...))
+	return c.Blob(http.StatusOK, contentType, withoutBidiControls(append([]byte(xml.Header), b...)))
 }
 
 func lastChange(r *store.AlertRecord) time.Time {

@@ -168,7 +168,28 @@ func (s *Server) render(c echo.Context, status int, name string, p webPage) erro
 		return err
 	}
 	setWebHeaders(c.Response().Header())
-	return c.HTMLBlob(status, buf.Bytes())
+	return c.HTMLBlob(status, withoutBidiControls(buf.Bytes()))
+}
+
+// bidiControls are the Unicode embedding, override and isolate controls
+// (U+202A-U+202E, U+2066-U+2069). In a display name or title from a peer
+// or a member they reverse the text around them ("gnp.exe"), so the web
+// pages, the authorisation page and the feeds drop them. Our templates
+// never contain them; the marks real right-to-left text uses (U+200E,
+// U+200F) are kept.
+const bidiControls = "‪‫‬‭‮⁦⁧⁨⁩"
+
+// withoutBidiControls returns b without bidiControls (b itself, usually).
+func withoutBidiControls(b []byte) []byte {
+	if !bytes.ContainsAny(b, bidiControls) {
+		return b
+	}
+	return bytes.Map(func(r rune) rune {
+		if strings.ContainsRune(bidiControls, r) {
+			return -1
+		}
+		return r
+	}, b)
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}

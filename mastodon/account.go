@@ -232,7 +232,7 @@ func (c *Converter) RemoteAccount(r *store.RemoteActor, counts AccountCounts) Ac
 		FollowersCount: counts.Followers,
 		FollowingCount: counts.Following,
 	}
-	if acc.URL == "" {
+	if !webURL(acc.URL) { // a peer's javascript: or data: link is not passed on
 		acc.URL = r.IRI
 	}
 	created := r.FetchedAt

@@ -149,7 +149,16 @@ func acctHost(iri string) string {
 	return host
 }
 
+// maxWebURL bounds the URLs of peers' documents that clients are given
+// (avatar, header, profile and status links); longer ones are abuse.
+const maxWebURL = 2048
+
+// webURL reports whether s is an absolute http(s) URL of a sane length:
+// the only links handed to clients.
 func webURL(s string) bool {
+	if len(s) > maxWebURL {
+		return false
+	}
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != ""
 }
