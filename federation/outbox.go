@@ -392,6 +392,7 @@ func (o *Outbox) UpdateObject(ctx context.Context, acct *store.Account, obj map[
 		now = prev.Updated.Add(time.Second)
 	}
 	obj["updated"] = now.Format(time.RFC3339)
+	delete(obj, "proof") // the previous state's, when obj was made from the stored copy
 	to, _ := obj["to"].([]string)
 	cc, _ := obj["cc"].([]string)
 	raw, err := ap.Marshal(obj)
