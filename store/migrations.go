@@ -64,6 +64,9 @@ var migrations = []migration{
 	{Version: 10, Name: "create trust list buckets: subscriptions, fetched and applied lists", Up: createBuckets(
 		bucketTrustSubscriptions, bucketTrustListFetched, bucketTrustListApplied,
 	)},
+	{Version: 11, Name: "create the corroboration schedule bucket: alerts whose Update is due", Up: createBuckets(
+		bucketSightingsDue,
+	)},
 }
 
 // latestSchemaVersion is the schema version this binary writes.

@@ -11,16 +11,27 @@ package store
 //	            order: by actor IRI within an alert; an alert's votes are one
 //	            prefix scan, so a tally costs the number of organisations
 //	            that voted (a few hundred at most: one per peer network)
+//
+// Bucket (created by migration 11):
+//
+//	sightings_due   key: alert IRI   value: 8-byte big-endian unix nanoseconds
+//	                when the alert's Update with its new tally is due: votes
+//	                arriving soon after the last Update are federated
+//	                together (publish coalesces them); a few keys at most
 
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"time"
 )
 
-var bucketSightings = []byte("sightings")
+var (
+	bucketSightings    = []byte("sightings")
+	bucketSightingsDue = []byte("sightings_due")
+)
 
 // Sighting is one organisation's vote on an alert, modelled on STIX 2.1
 // Sighting (count, first_seen, last_seen, where_sighted) and MISP sighting
@@ -88,4 +99,47 @@ func (t *Tx) Sightings(alertIRI string) ([]*Sighting, error) {
 // Sightings returns the votes on an alert, by actor IRI.
 func (db *DB) Sightings(ctx context.Context, alertIRI string) ([]*Sighting, error) {
 	return viewValue(ctx, db, func(t *Tx) ([]*Sighting, error) { return t.Sightings(alertIRI) })
+}
+
+// MarkSightingsDue records that the alert's Update is due at at; an
+// earlier mark is kept.
+func (t *Tx) MarkSightingsDue(alertIRI string, at time.Time) error {
+	b, err := bucket(t.tx, bucketSightingsDue)
+	if err != nil {
+		return err
+	}
+	if v := b.Get([]byte(alertIRI)); len(v) == 8 && int64(binary.BigEndian.Uint64(v)) <= at.UnixNano() {
+		return nil
+	}
+	var v [8]byte
+	binary.BigEndian.PutUint64(v[:], uint64(at.UnixNano()))
+	return b.Put([]byte(alertIRI), v[:])
+}
+
+// ClearSightingsDue removes the alert's mark, if any.
+func (t *Tx) ClearSightingsDue(alertIRI string) error {
+	b, err := bucket(t.tx, bucketSightingsDue)
+	if err != nil {
+		return err
+	}
+	return b.Delete([]byte(alertIRI))
+}
+
+// SightingsDue returns the alerts whose Update is due at now, at most limit.
+func (db *DB) SightingsDue(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	var out []string
+	err := db.View(ctx, func(t *Tx) error {
+		b, err := bucket(t.tx, bucketSightingsDue)
+		if err != nil {
+			return err
+		}
+		c := b.Cursor()
+		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
+			if len(v) == 8 && int64(binary.BigEndian.Uint64(v)) <= now.UnixNano() {
+				out = append(out, string(k))
+			}
+		}
+		return nil
+	})
+	return out, err
 }
