@@ -251,10 +251,10 @@ func (in *Instance) ready(ctx context.Context) error {
 	case <-ctx.Done():
 		return errors.New("store: no answer in time")
 	}
-	if err := in.Metrics.Health().Check(time.Now(), workerStaleAfter); err != nil {
 	if err := in.DB.CheckSpace(ctx); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
+	if err := in.Metrics.Health().Check(time.Now(), workerStaleAfter); err != nil {
 		return fmt.Errorf("workers: %w", err)
 	}
 	return nil

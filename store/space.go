@@ -36,11 +36,17 @@ const spaceProbeSize = 1 << 20
 // spaceProbeEvery bounds how often CheckSpace probes while the disk is full.
 const spaceProbeEvery = time.Second
 
+// spaceQuiet is how long no write may have failed for lack of space before
+// CheckSpace probes at all: a probe can fit in space freed inside the file
+// while bigger writes still fail, and readiness should not flap with it.
+const spaceQuiet = 10 * time.Second
+
 // spaceState is the DB's memory of the last write that failed for space.
 type spaceState struct {
 	mu        sync.Mutex
 	full      error     // the failure, nil while writes succeed
 	since     time.Time // when the disk was first found full
+	lastFail  time.Time // the latest write that failed for lack of space
 	lastProbe time.Time
 }
 
@@ -77,6 +83,7 @@ func (db *DB) noteWrite(err error) error {
 		s.since = time.Now()
 	}
 	s.full = err
+	s.lastFail = time.Now()
 	s.mu.Unlock()
 	if first {
 		db.log.Error("disk full: writes to the database fail, so new activities and posts are refused with 503; free space on the disk (or raise the file size limit or quota)",
@@ -86,14 +93,14 @@ func (db *DB) noteWrite(err error) error {
 }
 
 // CheckSpace returns an error wrapping ErrDiskFull while the last write
-// failed for lack of space. In that state it probes (at most once a
-// second) by writing and removing 1 MiB; when the probe succeeds, space
-// has come back, the state is cleared and it returns nil.
+// failed for lack of space. Once no write has failed so for 10 s, it probes
+// (at most once a second) by writing and removing 1 MiB; when the probe
+// succeeds, space has come back, the state is cleared and it returns nil.
 func (db *DB) CheckSpace(ctx context.Context) error {
 	s := &db.space
 	s.mu.Lock()
 	full, since := s.full, s.since
-	probe := full != nil && time.Since(s.lastProbe) >= spaceProbeEvery
+	probe := full != nil && time.Since(s.lastFail) >= spaceQuiet && time.Since(s.lastProbe) >= spaceProbeEvery
 	if probe {
 		s.lastProbe = time.Now()
 	}

@@ -93,15 +93,20 @@ func TestDiskFullRefusesClearlyLosesNothingAndRecovers(t *testing.T) {
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, "disk full") {
 		t.Errorf("/readyz while the disk is full: %d %s, want 503 saying the disk is full", code, body)
 	}
+	t.Logf("/readyz while full: %d %s", code, body)
 
 	// Space returns: the same process becomes ready and accepts again.
 	if err := setFileSizeLimit(pid, 0); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 30*time.Second, "/readyz 200 after space returned", func() bool {
+	// Readiness comes back once no write has failed for 10 s and a probe
+	// write succeeds.
+	raised := time.Now()
+	waitUntil(t, 60*time.Second, "/readyz 200 after space returned", func() bool {
 		code, _ := n.readyz()
 		return code == http.StatusOK
 	})
+	t.Logf("ready again %s after space returned", time.Since(raised).Round(time.Millisecond))
 	f.First = 1_000_000
 	after := f.Run(context.Background(), 200, nil)
 	if after.Status[http.StatusAccepted] != 200 {
