@@ -94,6 +94,15 @@ func TestDiskFullRefusesClearlyLosesNothingAndRecovers(t *testing.T) {
 		t.Errorf("/readyz while the disk is full: %d %s, want 503 saying the disk is full", code, body)
 	}
 	t.Logf("/readyz while full: %d %s", code, body)
+	// An operator publishing meanwhile is told why it failed (a small
+	// write may still fit in pages freed inside the file: then it is
+	// committed like any other).
+	if r := n.run("", "note", "create", "--as", "org", "--title", "Polling station moved", "--body", "See the map."); r.code != 0 {
+		if !strings.Contains(r.stderr, "disk full") {
+			t.Errorf("note create while the disk is full: exit %d, stderr %q; want an error saying the disk is full", r.code, r.stderr)
+		}
+		t.Logf("note create while full: %s", strings.TrimSpace(r.stderr))
+	}
 
 	// Space returns: the same process becomes ready and accepts again.
 	if err := setFileSizeLimit(pid, 0); err != nil {
