@@ -10,6 +10,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -56,6 +57,12 @@ type secWorld struct {
 	clear    *store.AlertRecord           // a CLEAR alert everyone reads
 	secrets  []*secret
 	orgID    string
+	// direct is a member's direct reply to the CLEAR alert, naming the
+	// victim: of the principals, only its author and the organisation
+	// replied to read it.
+	direct      string // its marker
+	directID    string // its status id
+	clearStatus string
 }
 
 // newSecWorld starts an instance with accounts observers (organisation),
@@ -149,6 +156,16 @@ func newSecWorld(t *testing.T, opts ...cluster.Option) *secWorld {
 		t.Fatalf("raise to AMBER: %v", err)
 	}
 	w.secrets = append(w.secrets, &secret{name: "CLEAR-raised-to-AMBER", level: tlp.Amber, marker: "mkESCALATEDx7f3a", readers: staffRead, rec: rec})
+
+	// A direct reply in the CLEAR alert's thread.
+	w.clearStatus = orgStatusID(t, s, w.clear.IRI)
+	w.direct = "mkDIRECTx7f3a"
+	r := w.apiCall(http.MethodPost, "/api/v1/statuses", w.tokens[member], map[string]any{
+		"status": "@victim " + w.direct, "visibility": "direct", "in_reply_to_id": w.clearStatus})
+	if r.status != http.StatusOK {
+		t.Fatalf("direct reply: %d %s", r.status, r.body)
+	}
+	w.directID = r.json(t)["id"].(string)
 	cluster.Settle(t, s)
 	// CanRead is the rule the markers follow: check the table agrees, so a
 	// changed rule shows up here and not as a puzzling leak.
@@ -242,8 +259,15 @@ func (w *secWorld) forbidden(p principal) []string {
 			out = append(out, sc.marker)
 		}
 	}
+	// (A reply names the author it replies to: the organisation reads it.)
+	if w.direct != "" && p != member && p != publisher {
+		out = append(out, w.direct)
+	}
 	return out
 }
+
+// emailAddress matches the addresses cluster.CreateAccount gives.
+var emailAddress = regexp.MustCompile(`[a-z]+@127\.0\.0\.\d+\.test`)
 
 // credentials returns every token and session value: no response may
 // carry another principal's.
@@ -269,6 +293,14 @@ func (w *secWorld) checkNoLeak(t *testing.T, what string, p principal, body stri
 	for _, m := range w.forbidden(p) {
 		if strings.Contains(body, m) {
 			t.Errorf("LEAK: %s as %s shows %s", what, p, m)
+		}
+	}
+	// People's email addresses: their own, and the staff's console.
+	if p != moderator && p != admin {
+		for _, m := range emailAddress.FindAllString(body, -1) {
+			if own := principalUser[p]; own == "" || !strings.HasPrefix(m, own+"@") {
+				t.Errorf("LEAK: %s as %s shows the email address %s", what, p, m)
+			}
 		}
 	}
 	if strings.Contains(body, "$2a$") || strings.Contains(body, "$2b$") {

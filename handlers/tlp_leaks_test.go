@@ -200,6 +200,21 @@ func TestTLPLeaksThroughEveryLocalReadPath(t *testing.T) {
 		}
 	}
 
+	// The direct reply: in the thread of a public alert, to its author
+	// only; nowhere for anyone else.
+	for _, p := range principals {
+		for _, path := range []string{"/api/v1/statuses/" + w.directID, "/api/v1/statuses/" + w.directID + "/context",
+			"/api/v1/statuses/" + w.clearStatus + "/context", "/api/v1/conversations"} {
+			status, body := w.read(t, p, readAPI, path)
+			if status < 300 {
+				w.checkNoLeak(t, "GET "+path, p, body)
+			}
+			if p == member && path == "/api/v1/statuses/"+w.clearStatus+"/context" && !strings.Contains(body, w.direct) {
+				t.Errorf("the author does not see their direct reply in the thread: %d %.300s", status, body)
+			}
+		}
+	}
+
 	// The home page's chart counts what anyone may read: the one CLEAR alert.
 	for _, p := range principals {
 		_, body := w.read(t, p, readWeb, "/")
@@ -540,3 +555,122 @@ func alertFor(title string, l tlp.Level) alert.Alert {
 // publishAuthor is an organisation publishing on its own (as its staff
 // do from the command line).
 func publishAuthor(org *store.Account) publish.Author { return publish.Author{Org: org} }
+
+// TestTLPInboundFromAPeerStaysInItsAudience: a trusted peer (so moderation
+// holds nothing back) sends alerts whose addressing contradicts their
+// level, a RED alert, a boost of a GREEN one and correctly addressed GREEN
+// and AMBER alerts. None reaches anyone outside its level's audience on
+// any read path.
+func TestTLPInboundFromAPeerStaysInItsAudience(t *testing.T) {
+	w := newSecWorld(t)
+	s, ctx := w.srv, w.ctx
+	h := startHostileServer(t)
+	if _, err := s.Moderation.SetDomainTrust(ctx, "root", strings.TrimPrefix(h.base, "http://"), "trusted", "test peer", ""); err != nil {
+		t.Fatal(err)
+	}
+	public := "https://www.w3.org/ns/activitystreams#Public"
+	org := s.URL + "/users/observers"
+	followers := h.base + "/users/evil/followers"
+	mk := func(n int, level, marker string, to, cc []any) map[string]any {
+		return map[string]any{
+			"@context": []any{"https://www.w3.org/ns/activitystreams", map[string]any{"tocsin": "https://w3id.org/tocsin/ns#"}},
+			"id":       fmt.Sprintf("%s/users/evil/statuses/in%d", h.base, n), "type": "Note", "attributedTo": h.base + "/users/evil",
+			"to": to, "cc": cc, "published": time.Now().UTC().Format(time.RFC3339),
+			"name": "Inbound " + marker, "content": "<p>Inbound " + marker + "</p>", "contentMap": map[string]any{"en": "<p>Inbound " + marker + "</p>"},
+			"source":      map[string]any{"content": "Inbound " + marker, "mediaType": "text/markdown"},
+			"tocsin:kind": "alert", "tocsin:tlp": level, "tocsin:status": "active", "tocsin:severity": "severe",
+			"tocsin:confidence": "likely", "tocsin:category": "disinformation", "tocsin:countries": []any{"KE"},
+		}
+	}
+	type inbound struct {
+		obj     map[string]any
+		marker  string
+		readers []principal // on A
+	}
+	greenOK := mk(1, "GREEN", "mkINGREENx7f3a", []any{followers, org}, nil)
+	cases := []inbound{
+		{mk(2, "GREEN", "mkINGREENPUBx7f3a", []any{public}, []any{followers}), "mkINGREENPUBx7f3a", nil},
+		{withCircle(mk(3, "AMBER", "mkINAMBERPUBx7f3a", []any{org}, []any{public})), "mkINAMBERPUBx7f3a", nil},
+		{mk(4, "RED", "mkINREDx7f3a", []any{org}, nil), "mkINREDx7f3a", nil},
+		{withCircle(mk(5, "AMBER", "mkINAMBERx7f3a", []any{org}, nil)), "mkINAMBERx7f3a", []principal{publisher, moderator, admin}},
+		{greenOK, "mkINGREENx7f3a", []principal{member, publisher, moderator, admin}},
+	}
+	for _, c := range cases {
+		h.post(t, s.URL+"/inbox", c.obj)
+	}
+	// A boost of the GREEN alert, to the public.
+	boost := map[string]any{"@context": "https://www.w3.org/ns/activitystreams", "id": h.base + "/users/evil/activities/boost1",
+		"type": "Announce", "actor": h.base + "/users/evil", "object": greenOK["id"], "to": []any{public}, "cc": []any{followers}}
+	body, _ := json.Marshal(boost)
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/inbox", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/activity+json")
+	if err := h.signer.Sign(req, body, false); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		resp.Body.Close()
+	}
+	cluster.Settle(t, s)
+	if _, err := s.Publish.GetAlert(ctx, greenOK["id"].(string)); err != nil {
+		t.Fatalf("the correctly addressed GREEN alert was not kept: %v", err)
+	}
+
+	paths := []struct {
+		kind readKind
+		path string
+	}{
+		{readAPI, "/api/v1/tocsin/alerts?limit=40"}, {readAPI, "/api/v1/timelines/public?limit=40"},
+		{readAPI, "/api/v1/timelines/public?remote=true&limit=40"}, {readAPI, "/api/v1/timelines/tag/kenya?limit=40"},
+		{readAPI, "/api/v1/timelines/home?limit=40"}, {readAPI, "/api/v1/notifications?limit=40"},
+		{readAPI, "/api/v2/search?q=Inbound&resolve=true"}, {readAPI, "/api/v1/accounts/" + url.PathEscape(w.accountID("evil@"+strings.TrimPrefix(h.base, "http://"))) + "/statuses"},
+		{readWeb, "/"}, {readWeb, "/alerts"}, {readWeb, "/alerts.atom"}, {readWeb, "/alerts.rss"},
+	}
+	for _, c := range cases {
+		if rec, err := s.Publish.GetAlert(ctx, c.obj["id"].(string)); err == nil {
+			paths = append(paths, struct {
+				kind readKind
+				path string
+			}{readAPI, "/api/v1/tocsin/alerts/" + rec.Seq}, struct {
+				kind readKind
+				path string
+			}{readWeb, "/alerts/" + rec.Seq})
+		}
+		if o, err := s.DB.Object(ctx, c.obj["id"].(string)); err == nil {
+			paths = append(paths, struct {
+				kind readKind
+				path string
+			}{readAPI, "/api/v1/statuses/" + o.Seq})
+		}
+	}
+	for _, p := range principals {
+		for _, pt := range paths {
+			status, body := w.read(t, p, pt.kind, pt.path)
+			if status >= 300 {
+				continue
+			}
+			body = withoutHashtags(t, body)
+			for _, c := range cases {
+				if strings.Contains(body, c.marker) && !slices.Contains(c.readers, p) {
+					t.Errorf("LEAK: GET %s as %s shows the peer's %s", pt.path, p, c.marker)
+				}
+			}
+		}
+	}
+	// Those inside its audience do read the correctly addressed alerts.
+	for _, c := range cases[3:] {
+		rec, err := s.Publish.GetAlert(ctx, c.obj["id"].(string))
+		if err != nil {
+			t.Fatalf("%s not kept: %v", c.marker, err)
+		}
+		for _, p := range c.readers {
+			if status, body := w.read(t, p, readAPI, "/api/v1/tocsin/alerts/"+rec.Seq); status != http.StatusOK || !strings.Contains(body, c.marker) {
+				t.Errorf("%s cannot read the peer's %s addressed to them: %d", p, c.marker, status)
+			}
+		}
+	}
+}
+
+// withCircle names the AMBER circle an alert goes to.
+func withCircle(o map[string]any) map[string]any { o["tocsin:circle"] = "east"; return o }
