@@ -37,6 +37,7 @@ func TestCorroborationShowsInTheAPIThePageAndMastodonClients(t *testing.T) {
 	a := newOAuthWorld(t)
 	b := &oauthWorld{t: t, ctx: ctx, srv: cluster.Start(t, 1)}
 	c := &oauthWorld{t: t, ctx: ctx, srv: cluster.Start(t, 2)}
+	a.srv.Publish.SetCorroborationInterval(0) // each vote's Update at once
 	orgA := a.srv.CreateAccount(t, "observers", "organization", "publisher")
 	a.srv.CreateAccount(t, "editor", "person", "publisher")
 	a.srv.CreateAccount(t, "member", "person", "member")

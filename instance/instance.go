@@ -347,6 +347,11 @@ func (in *Instance) Serve(ctx context.Context, ln net.Listener) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			in.Publish.RunCorroborationUpdates(workCtx)
+		}()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			in.Moderation.RunTrustListRefresh(workCtx, cfg.Federation.TrustListRefresh)
 		}()
 		in.Federation.Run(workCtx)

@@ -11,8 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	tocsin "github.com/tocsin-network/tocsin"
+	"github.com/tocsin-network/tocsin/alert"
 	"github.com/tocsin-network/tocsin/federation"
 	"github.com/tocsin-network/tocsin/federation/profile"
 	"github.com/tocsin-network/tocsin/store"
@@ -136,17 +138,137 @@ func (s *Service) applyVote(ctx context.Context, vote *store.Sighting, allowed f
 		if err != nil {
 			return err
 		}
-		if rec.Alert.Status == "retracted" {
+		if rec.Alert.Status == alert.StatusRetracted {
 			return tocsin.Errorf(tocsin.EINVALID, "%s was retracted", rec.IRI)
 		}
 		if err := allowed(t, rec); err != nil {
 			return err
 		}
+		before, err := t.Sightings(rec.IRI)
+		if err != nil {
+			return err
+		}
 		if _, err := t.PutSighting(vote); err != nil {
 			return err
 		}
+		after, err := t.Sightings(rec.IRI)
+		if err != nil {
+			return err
+		}
+		if count(before) == count(after) {
+			return nil // a comment or count changed: the alert itself does not
+		}
+		// One Update per interval: later votes wait for the next, so a
+		// burst of votes costs the followers' inboxes one delivery.
+		if every := s.CorroborationInterval(); every > 0 && !rec.Alert.Updated.IsZero() {
+			if due := rec.Alert.Updated.Add(every); s.now().Before(due) {
+				return t.MarkSightingsDue(rec.IRI, due)
+			}
+		}
 		return s.rerender(ctx, t, org, rec, aud, resolved)
 	}, nil
+}
+
+// DefaultCorroborationInterval is how long after an alert's last Update
+// further votes wait before the next one federates them together.
+const DefaultCorroborationInterval = time.Minute
+
+// SetCorroborationInterval sets how long after an alert's last Update
+// further votes wait, to be federated together by
+// RunCorroborationUpdates; 0 federates every vote at once. It is safe to
+// call while the service runs.
+func (s *Service) SetCorroborationInterval(d time.Duration) { s.corroborationEvery.Store(int64(d)) }
+
+// CorroborationInterval is the interval SetCorroborationInterval set.
+func (s *Service) CorroborationInterval() time.Duration {
+	return time.Duration(s.corroborationEvery.Load())
+}
+
+// RunCorroborationUpdates federates, every second until ctx is cancelled,
+// the Updates of alerts whose votes waited (see SetCorroborationInterval).
+func (s *Service) RunCorroborationUpdates(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		if _, err := s.FlushCorroboration(ctx); err != nil && ctx.Err() == nil {
+			s.log.ErrorContext(ctx, "corroboration updates", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// FlushCorroboration federates the Updates that are due now and returns
+// how many it sent.
+func (s *Service) FlushCorroboration(ctx context.Context) (int, error) {
+	due, err := s.db.SightingsDue(ctx, s.now(), 100)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, iri := range due {
+		if err := s.flushOne(ctx, iri); err != nil {
+			if ctx.Err() != nil {
+				return n, ctx.Err()
+			}
+			// Try again later (a recipient's server may be down); the
+			// others go on.
+			s.log.WarnContext(ctx, "corroboration update failed; retrying in a minute", "alert", iri, "error", err)
+			if err := s.db.Update(ctx, func(t *store.Tx) error {
+				if err := t.ClearSightingsDue(iri); err != nil {
+					return err
+				}
+				return t.MarkSightingsDue(iri, s.now().Add(time.Minute))
+			}); err != nil {
+				return n, err
+			}
+			continue
+		}
+		n++
+	}
+	return n, nil
+}
+
+// flushOne renders one alert with its current tally and federates it;
+// the audience is resolved first, outside the transaction.
+func (s *Service) flushOne(ctx context.Context, iri string) error {
+	rec, err := s.GetAlert(ctx, iri)
+	if tocsin.ErrorCode(err) == tocsin.ENOTFOUND {
+		return s.db.Update(ctx, func(t *store.Tx) error { return t.ClearSightingsDue(iri) })
+	}
+	if err != nil {
+		return err
+	}
+	org, err := s.db.AccountByID(ctx, rec.AccountID)
+	if err != nil {
+		return err
+	}
+	aud, err := s.audience(ctx, &rec.Alert)
+	if err != nil {
+		return err
+	}
+	resolved, err := s.fed.Outbox.ResolveAudience(ctx, aud)
+	if err != nil {
+		return err
+	}
+	err = s.db.Update(ctx, func(t *store.Tx) error {
+		rec, err := t.Alert(iri)
+		if err != nil {
+			return err
+		}
+		if rec.Alert.Status == alert.StatusRetracted {
+			return t.ClearSightingsDue(iri) // a Tombstone is not edited
+		}
+		return s.rerender(ctx, t, org, rec, aud, resolved)
+	})
+	if err != nil {
+		return err
+	}
+	s.fed.Outbox.Kick()
+	return nil
 }
 
 // rerender renders a local alert again (tally and translations as stored
@@ -160,6 +282,9 @@ func (s *Service) rerender(ctx context.Context, t *store.Tx, org *store.Account,
 	}
 	if rec.Alert.TLP == tlp.Red {
 		resolved, _ = s.fed.Outbox.ResolveAudience(ctx, federation.Audience{}) // nobody outside: nothing to fetch
+	}
+	if err := t.ClearSightingsDue(rec.IRI); err != nil { // this Update carries the tally
+		return err
 	}
 	o, err := s.fed.Outbox.UpdateObjectTx(ctx, t, org, obj, resolved)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tocsin-network/tocsin/federation"
 	"github.com/tocsin-network/tocsin/federation/ap"
@@ -27,6 +28,9 @@ func startCorroborationFleet(t *testing.T) *corroborationFleet {
 		return cluster.Start(t, i, func(c *cluster.Config) { c.Instance.ContactAccount = "org" })
 	}
 	f := &corroborationFleet{a: start(0), b: start(1), c: start(2), d: start(3)}
+	// Every vote federates its Update at once here; the coalescing of
+	// votes has its own test.
+	f.a.Publish.SetCorroborationInterval(0)
 	f.orgA = f.a.CreateAccount(t, "org", "organization", "publisher")
 	f.orgB = f.b.CreateAccount(t, "org", "organization", "publisher")
 	f.orgC = f.c.CreateAccount(t, "org", "organization", "publisher")
@@ -206,6 +210,7 @@ func TestVotesFromOutsideTheTLPAudienceAreRefused(t *testing.T) {
 func TestLocalOrganisationsCorroborateWithTheSameRules(t *testing.T) {
 	ctx := context.Background()
 	a := cluster.Start(t, 0)
+	a.Publish.SetCorroborationInterval(0)
 	orgA := a.CreateAccount(t, "org", "organization", "publisher")
 	other := a.CreateAccount(t, "watch", "organization", "publisher")
 	clear, err := a.Publish.CreateAlert(ctx, publish.Author{Org: orgA}, sampleAlert("Kenya: clear alert", tlp.Clear))
@@ -245,5 +250,74 @@ func TestLocalOrganisationsCorroborateWithTheSameRules(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), field) {
 			t.Errorf("invalid vote: error %v does not name %s", err, field)
 		}
+	}
+}
+
+// updatesOf counts the Updates of iri that s's organisation sent.
+func updatesOf(t *testing.T, s *cluster.Server, acct *store.Account, iri string) int {
+	t.Helper()
+	n := 0
+	for _, a := range answers(t, s, acct, "Update") {
+		if strings.Contains(string(a.Raw), `"id":"`+iri+`"`) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestABurstOfVotesIsFederatedInOneUpdate(t *testing.T) {
+	ctx := context.Background()
+	f := startCorroborationFleet(t)
+	f.a.Publish.SetCorroborationInterval(2 * time.Second)
+	watch := f.a.CreateAccount(t, "watch", "organization", "publisher")
+	rec, err := f.a.Publish.CreateAlert(ctx, publish.Author{Org: f.orgA}, sampleAlert("Kenya: pre-marked ballots", tlp.Clear))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cluster.Settle(t, f.all()...)
+
+	// The first vote is federated at once; the two that follow within the
+	// interval wait and go out together.
+	if _, err := f.a.Publish.Corroborate(ctx, publish.Author{Org: watch}, rec.IRI, vote("confirmed", "")); err != nil {
+		t.Fatal(err)
+	}
+	if got := statusLine(t, f.a, rec.IRI); !strings.HasSuffix(got, "Confirmed by 1 network") {
+		t.Fatalf("after the first vote: %q", got)
+	}
+	for _, p := range []struct {
+		s   *cluster.Server
+		org *store.Account
+	}{{f.b, f.orgB}, {f.c, f.orgC}} {
+		if _, err := p.s.Publish.Corroborate(ctx, publish.Author{Org: p.org}, rec.IRI, vote("confirmed", "")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cluster.Settle(t, f.all()...)
+	// The votes are counted at once (API, page); the status line waits.
+	if tally, _, _ := f.a.Publish.Tally(ctx, alertRecord(t, f.a, rec.IRI)); tally.Confirmed != 3 {
+		t.Errorf("A counts %+v", tally)
+	}
+	if n := updatesOf(t, f.a, f.orgA, rec.IRI); n != 1 {
+		t.Errorf("%d Updates before the interval passed, want 1", n)
+	}
+	cluster.Eventually(t, "the coalesced Update reaches the followers", func() bool {
+		o, err := f.b.DB.Object(ctx, rec.IRI)
+		return err == nil && strings.Contains(string(o.Raw), "Confirmed by 3 networks")
+	})
+	cluster.Settle(t, f.all()...)
+	if n := updatesOf(t, f.a, f.orgA, rec.IRI); n != 2 {
+		t.Errorf("%d Updates for 3 votes, want 2", n)
+	}
+	if due, err := f.a.DB.SightingsDue(ctx, time.Now().Add(time.Hour), 10); err != nil || len(due) != 0 {
+		t.Errorf("still due: %v %v", due, err)
+	}
+	// A vote that does not change the count (B again, same verdict) sends
+	// no Update at all.
+	if _, err := f.b.Publish.Corroborate(ctx, publish.Author{Org: f.orgB}, rec.IRI, vote("confirmed", "Still seen.")); err != nil {
+		t.Fatal(err)
+	}
+	cluster.Settle(t, f.all()...)
+	if due, _ := f.a.DB.SightingsDue(ctx, time.Now().Add(time.Hour), 10); len(due) != 0 || updatesOf(t, f.a, f.orgA, rec.IRI) != 2 {
+		t.Errorf("an unchanged count was federated again (due %v)", due)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	tocsin "github.com/tocsin-network/tocsin"
@@ -34,6 +35,9 @@ type Service struct {
 	// OnLocalObject, when set, is called in the transaction that publishes
 	// a local alert or note (timelines fan it out there).
 	OnLocalObject func(t *store.Tx, o *store.Object) error
+	// corroborationEvery spaces the Updates that votes cause (see
+	// SetCorroborationInterval), in nanoseconds.
+	corroborationEvery atomic.Int64
 }
 
 // local runs OnLocalObject, if any.
@@ -48,6 +52,7 @@ func (s *Service) local(t *store.Tx, o *store.Object) error {
 // core, so inbound alerts and notes get their structured records.
 func New(db *store.DB, fed *federation.Federation, log *slog.Logger) *Service {
 	s := &Service{db: db, fed: fed, urls: fed.URLs, log: log, now: time.Now}
+	s.corroborationEvery.Store(int64(DefaultCorroborationInterval))
 	fed.Processor.AddHook(s)
 	return s
 }

@@ -76,6 +76,8 @@ func TestTranslationOfferedAndAcceptedFromTheCommandLine(t *testing.T) {
 	}
 	a.mustRun("", "peer", "add", "org@"+b.addr, "--as", "org")
 	b.mustRun("", "peer", "add", "org@"+a.addr, "--as", "org")
+	// B must follow A before A publishes, or the alert never reaches B.
+	waitFor(t, a, `"they_follow": "accepted"`, "peer", "list", "--json")
 	id := strings.TrimSpace(a.mustRun("", "alert", "create", "--as", "org",
 		"--title", "Kenya: ballot boxes moved at night", "--body", "Seen in *Nakuru*.",
 		"--severity", "severe", "--category", "disinformation", "--country", "KE", "--tlp", "clear"))
