@@ -677,6 +677,32 @@ func TestAuthorisationTableCoversEveryRoute(t *testing.T) {
 		}
 	}
 
+	// A moderator disabled after signing in: their token and web session
+	// are worth nothing any more. Every read that needs credentials
+	// answers as it does to anonymous, and what is public shows no more
+	// than it shows anonymous.
+	if _, err := w.srv.Accounts.SetDisabled(w.ctx, principalUser[moderator], true); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		method, _, _ := strings.Cut(r.route, " ")
+		if !registered[r.route] || (method != http.MethodGet && method != "echo_route_not_found") || r.sse {
+			continue
+		}
+		res := w.call(t, r, f, moderator, csrfCookieValue(w, moderator))
+		calls++
+		switch r.access[0] {
+		case w401, wSign:
+			if ok, why := r.access[0].check(http.MethodGet, res); !ok {
+				t.Errorf("%s as a disabled moderator: %d (location %q), %s", r.route, res.status, res.location, why)
+			}
+		default:
+			if res.status >= 200 && res.status < 300 {
+				w.checkNoLeak(t, r.route+" (disabled moderator)", anon, res.body)
+			}
+		}
+	}
+
 	// Metrics: served on their own listener, never on the public one.
 	if res := w.call(t, api("GET /metrics", "/metrics", all404), f, admin, ""); res.status != http.StatusNotFound {
 		t.Errorf("GET /metrics on the public listener: %d", res.status)
