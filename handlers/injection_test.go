@@ -567,3 +567,53 @@ func TestCookiesAndCSPUnderTLS(t *testing.T) {
 		do(http.MethodGet, p, nil, []*http.Cookie{csrf, session})
 	}
 }
+
+// TestHostileAppNamesAndRedirects: an app registered with a hostile name
+// shows it as text on the consent page; script-scheme redirect URIs and
+// websites are refused at registration; the sign-in page's next parameter
+// never sends anyone off the site.
+func TestHostileAppNamesAndRedirects(t *testing.T) {
+	w := newOAuthWorld(t)
+	w.srv.CreateAccount(t, "alice", "person", "member")
+	for _, bad := range []url.Values{
+		{"client_name": {"x"}, "redirect_uris": {"javascript:alert(1)"}},
+		{"client_name": {"x"}, "redirect_uris": {"JavaScript:alert(1)//https://ok.example/"}},
+		{"client_name": {"x"}, "redirect_uris": {"data:text/html,<script>alert(1)</script>"}},
+		{"client_name": {"x"}, "redirect_uris": {"urn:ietf:wg:oauth:2.0:oob"}, "website": {"javascript:alert(1)"}},
+	} {
+		if r := w.postForm("/api/v1/apps", bad); r.status < 400 || r.status >= 500 {
+			t.Errorf("registering %v: %d, want a 4xx refusal", bad, r.status)
+		}
+	}
+	r := w.postForm("/api/v1/apps", url.Values{"client_name": {"<script>x</script>HostileApp\u202Egnp.exe\u202C<img src=x onerror=y>"}, "redirect_uris": {"https://client.example/cb"},
+		"scopes": {"read"}, "website": {"https://client.example/\"onmouseover=\"alert(1)"}})
+	if r.status != http.StatusOK {
+		t.Fatalf("register: %d %s", r.status, r.body)
+	}
+	clientID := r.json(t)["client_id"].(string)
+	b := w.browser()
+	page := b.get("/oauth/authorize?" + url.Values{"response_type": {"code"}, "client_id": {clientID},
+		"redirect_uri": {"https://client.example/cb"}, "scope": {"read"}}.Encode())
+	checkInert(t, "authorisation sign-in page", page.body, nil)
+	consent := b.signIn(page, "alice")
+	checkInert(t, "consent page", consent.body, []string{"HostileApp"})
+	if strings.ContainsAny(consent.body, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069") {
+		t.Errorf("consent page: a bidirectional override in the app's name reaches the page")
+	}
+
+	// Sign-in's next: only paths on this site.
+	for _, next := range []string{"//evil.example/", "/\\evil.example/", "https://evil.example/", "/%2F%2Fevil.example", "\t//evil.example",
+		"/\r\nLocation: https://evil.example/", "javascript:alert(1)", "/@alice"} {
+		br := newBrowser(t, w.srv.URL)
+		res := br.submit("/signin?next="+url.QueryEscape(next), "/signin", url.Values{"login": {"alice"}, "password": {cluster.Password}, "next": {next}})
+		loc := res.header.Get("Location")
+		if res.status != http.StatusSeeOther || !strings.HasPrefix(loc, "/") || strings.HasPrefix(loc, "//") || strings.HasPrefix(loc, "/\\") {
+			t.Errorf("sign in with next=%q: %d to %q", next, res.status, loc)
+		}
+		if u, err := url.Parse(w.srv.URL + "/x"); err == nil {
+			if target, err := u.Parse(loc); err != nil || target.Host != u.Host {
+				t.Errorf("sign in with next=%q leads to %q", next, loc)
+			}
+		}
+	}
+}
