@@ -85,7 +85,9 @@ func TestSustainedInboundFloodStaysUnder150MBAndLosesNothing(t *testing.T) {
 
 	start := time.Now()
 	res := f.Run(context.Background(), 1<<40, func(uint64, int) bool { return time.Since(start) >= duration })
+	mu.Lock()
 	flooded := len(samples)
+	mu.Unlock()
 	drainStart := time.Now()
 	n.journalDrained(t, max(2*time.Minute, 3*duration))
 	drain := time.Since(drainStart)

@@ -61,8 +61,8 @@ func (f *Flood) Actor(n uint64) *Actor {
 func (f *Flood) NoteID(n uint64) string { return f.Actor(n).NoteID(n) }
 
 // Run floods until ctx is done, max notes have been sent, or stop returns
-// true after an answer (stop may be nil). Each request is bounded by the
-// client's timeout.
+// true after an answer (stop may be nil; it is called by one worker at a
+// time). Each request is bounded by the client's timeout.
 func (f *Flood) Run(ctx context.Context, max int, stop func(n uint64, status int) bool) Result {
 	return f.send(ctx, max, nil, stop)
 }
@@ -134,10 +134,10 @@ func (f *Flood) send(ctx context.Context, max int, notes []uint64, stop func(uin
 						res.Bodies[status] = msg
 					}
 				}
-				mu.Unlock()
 				if stop != nil && stop(n, status) {
 					stopped.Store(true)
 				}
+				mu.Unlock()
 			}
 		}()
 	}
