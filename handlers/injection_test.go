@@ -57,8 +57,32 @@ const (
 // key and hostile profile fields, and the objects it posts.
 type hostileServer struct {
 	base    string
-	signer  *signature.Signer
+	signer  *signature.Signer // evil's
+	signers map[string]*signature.Signer
 	objects map[string]map[string]any
+}
+
+// addActor serves one more actor at /users/path with the given
+// preferredUsername and its own key, and returns its signer.
+func (h *hostileServer) addActor(t *testing.T, path, username string) *signature.Signer {
+	t.Helper()
+	key, _, pubPEM, err := signature.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor := h.base + "/users/" + path
+	sg, err := signature.NewSigner(actor+"#main-key", key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.signers[actor] = sg
+	h.objects[actor] = map[string]any{
+		"@context": []any{"https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"},
+		"id":       actor, "type": "Person", "preferredUsername": username, "name": "HostileUser",
+		"inbox": actor + "/inbox", "outbox": actor + "/outbox", "followers": actor + "/followers",
+		"publicKey": map[string]any{"id": actor + "#main-key", "owner": actor, "publicKeyPem": pubPEM},
+	}
+	return sg
 }
 
 func startHostileServer(t *testing.T) *hostileServer {
@@ -71,11 +95,12 @@ func startHostileServer(t *testing.T) *hostileServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &hostileServer{base: "http://" + ln.Addr().String(), objects: map[string]map[string]any{}}
+	h := &hostileServer{base: "http://" + ln.Addr().String(), objects: map[string]map[string]any{}, signers: map[string]*signature.Signer{}}
 	actor := h.base + "/users/evil"
 	if h.signer, err = signature.NewSigner(actor+"#main-key", key); err != nil {
 		t.Fatal(err)
 	}
+	h.signers[actor] = h.signer
 	huge := "https://ok.example/" + strings.Repeat("A", 200<<10)
 	h.objects[actor] = map[string]any{
 		"@context": []any{"https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"},
@@ -115,15 +140,16 @@ func (h *hostileServer) post(t *testing.T, inbox string, obj map[string]any) {
 	t.Helper()
 	id := obj["id"].(string)
 	h.objects[id] = obj
+	author := obj["attributedTo"].(string)
 	act := map[string]any{"@context": obj["@context"], "id": id + "/activity", "type": "Create",
-		"actor": h.base + "/users/evil", "to": obj["to"], "cc": obj["cc"], "object": obj}
+		"actor": author, "to": obj["to"], "cc": obj["cc"], "object": obj}
 	body, err := json.Marshal(act)
 	if err != nil {
 		t.Fatal(err)
 	}
 	req, _ := http.NewRequest(http.MethodPost, inbox, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/activity+json")
-	if err := h.signer.Sign(req, body, false); err != nil {
+	if err := h.signers[author].Sign(req, body, false); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := http.DefaultClient.Do(req)
@@ -156,6 +182,12 @@ func TestHostileContentIsInertWhereverItIsShown(t *testing.T) {
 		"attachment": []any{map[string]any{"type": "Document", "mediaType": "image/png", "url": "javascript:alert('media')",
 			"name": `<img src=x onerror=alert('alt')>`}}}
 	h.post(t, s.URL+"/inbox", note)
+	// An actor whose username is markup.
+	h.addActor(t, "odd", `<img src=x onerror=alert('user')>"odd`)
+	odd := map[string]any{"@context": ctxAP, "id": h.base + "/users/odd/statuses/1", "type": "Note",
+		"attributedTo": h.base + "/users/odd", "to": public, "published": time.Now().UTC().Format(time.RFC3339),
+		"content": "<p>HostileOdd</p>"}
+	h.post(t, s.URL+"/inbox", odd)
 	alertObj := map[string]any{"@context": ctxAP, "id": h.base + "/users/evil/statuses/2", "type": "Note",
 		"attributedTo": h.base + "/users/evil", "to": public, "cc": []any{h.base + "/users/evil/followers"},
 		"published": time.Now().UTC().Format(time.RFC3339), "name": hostileTitle, "content": hostileHTML, "contentMap": map[string]any{"en": hostileHTML},

@@ -3,8 +3,11 @@ package mastodon
 import (
 	"encoding/json"
 	"html"
+	"net/url"
+	"path"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/tocsin-network/tocsin/federation/ap"
 	"github.com/tocsin-network/tocsin/store"
@@ -214,10 +217,11 @@ func (c *Converter) RemoteAccount(r *store.RemoteActor, counts AccountCounts) Ac
 	if host == "" {
 		host = r.Host
 	}
+	username := remoteUsername(r)
 	acc := Account{
 		ID:             RemoteAccountID(r.IRI),
-		Username:       r.PreferredUsername,
-		Acct:           r.PreferredUsername + "@" + host,
+		Username:       username,
+		Acct:           username + "@" + host,
 		URL:            r.URL,
 		URI:            r.IRI,
 		DisplayName:    r.Name,
@@ -263,6 +267,35 @@ func (c *Converter) RemoteAccount(r *store.RemoteActor, counts AccountCounts) Ac
 	acc.Header = c.remoteMedia(header, c.static(DefaultHeaderPath))
 	acc.HeaderStatic = acc.Header
 	return acc
+}
+
+// remoteUsername is the actor's preferredUsername when it is a username
+// as Mastodon accepts them (letters, digits, "_", "." and "-"); clients
+// build mentions and links from it, so markup or spaces sent by a peer
+// are not passed on: the last segment of the actor's IRI stands in, or
+// "invalid".
+func remoteUsername(r *store.RemoteActor) string {
+	if validRemoteUsername(r.PreferredUsername) {
+		return r.PreferredUsername
+	}
+	if u, err := url.Parse(r.IRI); err == nil {
+		if seg := path.Base(u.Path); validRemoteUsername(seg) {
+			return seg
+		}
+	}
+	return "invalid"
+}
+
+func validRemoteUsername(s string) bool {
+	if s == "" || len(s) > 100 {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_' && r != '.' && r != '-' {
+			return false
+		}
+	}
+	return true
 }
 
 func parseActor(raw json.RawMessage) *ap.Actor {
