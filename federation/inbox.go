@@ -92,35 +92,47 @@ func NewInbox(db *store.DB, urls URLs, remote *Remote, policy Policy, window tim
 type envelope struct {
 	ID     string          `json:"id"`
 	Type   json.RawMessage `json:"type"`
-	Actor  json.RawMessage `json:"actor"`
-	Object json.RawMessage `json:"object"`
+	Actor  idRef           `json:"actor"`
+	Object idRef           `json:"object"`
 }
 
-// firstID returns the id of a JSON value that is an IRI, an object with an
-// id, or an array of those (the first).
-func firstID(raw json.RawMessage) string {
-	if len(raw) == 0 {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var o struct {
-		ID string `json:"id"`
-	}
-	if json.Unmarshal(raw, &o) == nil && o.ID != "" {
-		return o.ID
-	}
-	var arr []json.RawMessage
-	if json.Unmarshal(raw, &arr) == nil {
-		for _, v := range arr {
-			if id := firstID(v); id != "" {
-				return id
+// idRef is the id of a JSON value that is an IRI, an object with an id, or
+// an array of those (the first with an id). It decodes by the value's first
+// byte, so an embedded object is decoded once, as {"id": ...} only.
+type idRef string
+
+// UnmarshalJSON implements json.Unmarshaler. Values of other shapes (a
+// number, null) have no id; that is not an error here.
+func (r *idRef) UnmarshalJSON(b []byte) error {
+	*r = ""
+	switch b[0] {
+	case '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*r = idRef(s)
+	case '{':
+		var o struct {
+			ID idRef `json:"id"`
+		}
+		if err := json.Unmarshal(b, &o); err != nil {
+			return err
+		}
+		*r = o.ID
+	case '[':
+		var arr []idRef
+		if err := json.Unmarshal(b, &arr); err != nil {
+			return err
+		}
+		for _, id := range arr {
+			if id != "" {
+				*r = id
+				break
 			}
 		}
 	}
-	return ""
+	return nil
 }
 
 // Receive verifies one inbound POST to username's inbox ("" for the shared
@@ -151,7 +163,7 @@ func (in *Inbox) Receive(ctx context.Context, r *http.Request, body []byte, user
 	if env.ID == "" {
 		return refuse(http.StatusBadRequest, "activity has no id", nil)
 	}
-	actor := firstID(env.Actor)
+	actor := string(env.Actor)
 	if actor == "" {
 		return refuse(http.StatusBadRequest, "activity has no actor", nil)
 	}
@@ -167,7 +179,7 @@ func (in *Inbox) Receive(ctx context.Context, r *http.Request, body []byte, user
 	}
 	res, err := in.verifier.Verify(ctx, r, body)
 	if err != nil {
-		if typ == "Delete" && firstID(env.Object) == actor && in.unknownActor(ctx, actor) {
+		if typ == "Delete" && string(env.Object) == actor && in.unknownActor(ctx, actor) {
 			// A deleted actor's key is gone with it, and we never knew
 			// them: there is nothing to delete. Acknowledge so the sender
 			// stops retrying; nothing is stored.
@@ -193,16 +205,13 @@ func (in *Inbox) Receive(ctx context.Context, r *http.Request, body []byte, user
 	if typ == "Create" || typ == "Update" {
 		// Nobody creates or edits objects on another server: such a claim
 		// is a forgery (Announce is how others' objects travel).
-		if obj := firstID(env.Object); obj != "" && obj != actor && !sameHost(obj, actor) {
+		if obj := string(env.Object); obj != "" && obj != actor && !sameHost(obj, actor) {
 			return refuse(http.StatusBadRequest, "object is not on its actor's host", nil)
 		}
 	}
-	if username != "" {
-		if _, err := in.db.AccountByUsername(ctx, username); err != nil {
-			return refuse(http.StatusNotFound, "no such inbox", err)
-		}
-	}
-	if seen, err := in.db.Seen(ctx, env.ID); err != nil {
+	if seen, err := in.db.SeenAtInbox(ctx, env.ID, username); errors.Is(err, store.ErrNotFound) {
+		return refuse(http.StatusNotFound, "no such inbox", err)
+	} else if err != nil {
 		return refuse(http.StatusServiceUnavailable, "store unavailable", err)
 	} else if seen {
 		outcome = "duplicate" // metrics

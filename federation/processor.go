@@ -18,7 +18,13 @@ import (
 // kept off the acknowledgement path), fetch what arrived by reference, then
 // apply every effect in one transaction that also marks the activity seen
 // and removes it from the journal. Activities of one actor are applied in
-// arrival order (one worker per actor hash); different actors in parallel.
+// arrival order (one lane per actor hash, and one committer applying in the
+// order the lanes hand over); different actors in parallel.
+//
+// The pipeline has no barriers: a reader hands entries to long-lived lanes
+// as they are journalled, lanes parse and hand their effects to the
+// committer without waiting for it, and the committer writes every waiting
+// effect in one transaction.
 type Processor struct {
 	db      *store.DB
 	urls    URLs
@@ -33,12 +39,16 @@ type Processor struct {
 	commits chan commitReq
 	// lastKick is when the inbox last journalled an activity (unix nanos).
 	lastKick atomic.Int64
+	// working counts lanes parsing or applying an entry (see yieldCPU).
+	working atomic.Int32
 	// inflight counts entries handed to the committer and not finished.
 	inflight sync.WaitGroup
 	instr    Instruments // metrics
 
-	mu      sync.Mutex
-	busy    bool
+	mu sync.Mutex
+	// pending holds the entries handed to a lane and not yet finished, so
+	// that a rescan of the journal does not hand them out twice.
+	pending map[uint64]struct{}
 	retries map[uint64]retryState
 	// OnApplied, when set, is called after an activity's effects commit
 	// (timelines and streaming hook in here).
@@ -80,6 +90,10 @@ type retryState struct {
 // passing reason (its origin is down); then it is dropped with a log line.
 const maxApplyAttempts = 8
 
+// laneQueue is how many entries wait for each lane: enough that a lane
+// with several busy actors does not hold the reader up for long.
+const laneQueue = 256
+
 // NewProcessor returns a Processor with the given number of workers.
 func NewProcessor(db *store.DB, urls URLs, remote *Remote, outbox *Outbox, policy Policy, workers int, log *slog.Logger) *Processor {
 	if workers <= 0 {
@@ -87,7 +101,8 @@ func NewProcessor(db *store.DB, urls URLs, remote *Remote, outbox *Outbox, polic
 	}
 	return &Processor{
 		db: db, urls: urls, remote: remote, outbox: outbox, policy: policy, log: log,
-		workers: workers, kick: make(chan struct{}, 1), retries: map[uint64]retryState{},
+		workers: workers, kick: make(chan struct{}, 1),
+		pending: map[uint64]struct{}{}, retries: map[uint64]retryState{},
 		commits: make(chan commitReq, maxGroup),
 		instr:   noInstruments{},
 	}
@@ -105,7 +120,7 @@ func (p *Processor) Kick() {
 // Idle reports whether the journal is empty and nothing is being applied.
 func (p *Processor) Idle(ctx context.Context) bool {
 	p.mu.Lock()
-	busy := p.busy
+	busy := len(p.pending) > 0
 	p.mu.Unlock()
 	if busy {
 		return false
@@ -123,18 +138,36 @@ func (p *Processor) Run(ctx context.Context) error {
 		p.log.InfoContext(ctx, "applying inbound activities left in the journal", "entries", n)
 	}
 	defer p.instr.Stopped(ProcessorWorker) // metrics: heartbeat
-	// The committer lives as long as Run: lanes stop before it does, since
-	// applyBatch returns only when every lane has finished.
+	// The committer outlives the lanes: it finishes every entry they
+	// handed over before it stops.
 	commitCtx, stopCommitter := context.WithCancel(context.WithoutCancel(ctx))
 	committerDone := make(chan struct{})
 	go func() {
 		defer close(committerDone)
 		p.committer(commitCtx)
 	}()
+	lanes := make([]chan *store.JournalEntry, p.workers)
+	var lanesDone sync.WaitGroup
+	for i := range lanes {
+		lanes[i] = make(chan *store.JournalEntry, laneQueue)
+		lanesDone.Add(1)
+		go func() {
+			defer lanesDone.Done()
+			p.lane(ctx, lanes[i])
+		}()
+	}
 	defer func() {
+		for _, l := range lanes {
+			close(l)
+		}
+		lanesDone.Wait()
+		p.inflight.Wait()
 		stopCommitter()
 		<-committerDone
 	}()
+	// Journal sequence numbers only grow (one writer assigns them as it
+	// commits), so the reader keeps a cursor; it goes back to the start
+	// only for entries waiting to be retried.
 	var after uint64
 	for {
 		p.instr.Beat(ProcessorWorker) // metrics: heartbeat
@@ -145,16 +178,24 @@ func (p *Processor) Run(ctx context.Context) error {
 			}
 			p.log.ErrorContext(ctx, "read inbox journal", "error", err)
 		}
+		for _, e := range entries {
+			after = e.Seq
+			if !p.claim(e) {
+				continue
+			}
+			select {
+			case lanes[p.laneOf(e)] <- e:
+			case <-ctx.Done():
+				p.release(e.Seq)
+				return nil
+			}
+		}
 		if len(entries) > 0 {
-			p.pace(ctx)
-			p.setBusy(true)
-			p.applyBatch(ctx, entries)
-			after = entries[len(entries)-1].Seq
-			p.setBusy(false)
 			continue
 		}
-		// Caught up: start over next time, so retried entries get their turn.
-		after = 0
+		if p.retryDue() {
+			after = 0
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -164,68 +205,107 @@ func (p *Processor) Run(ctx context.Context) error {
 	}
 }
 
-// Pacing: during a flood of inbound POSTs the acknowledgements get the CPU
-// and the journal absorbs the burst (durability first); applying resumes
-// when the flood pauses, when the journal holds maxDeferred entries, or
-// after maxPace, whichever comes first.
+// claim marks e as handed to a lane, unless it is already with one or
+// waits for its next attempt.
+func (p *Processor) claim(e *store.JournalEntry) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.pending[e.Seq]; ok {
+		return false
+	}
+	if r, ok := p.retries[e.Seq]; ok && time.Now().Before(r.next) {
+		return false
+	}
+	p.pending[e.Seq] = struct{}{}
+	return true
+}
+
+func (p *Processor) release(seq uint64) {
+	p.mu.Lock()
+	delete(p.pending, seq)
+	p.mu.Unlock()
+}
+
+// retryDue reports whether an entry that failed is due for another attempt.
+func (p *Processor) retryDue() bool {
+	now := time.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for seq, r := range p.retries {
+		if _, ok := p.pending[seq]; !ok && !now.Before(r.next) {
+			return true
+		}
+	}
+	return false
+}
+
+// laneOf picks the lane of e's actor, so one actor's activities are applied
+// in order.
+func (p *Processor) laneOf(e *store.JournalEntry) int {
+	h := fnv.New32a()
+	h.Write([]byte(e.Actor))
+	return int(h.Sum32() % uint32(p.workers))
+}
+
+// lane applies the entries handed to it until the channel is closed.
+func (p *Processor) lane(ctx context.Context, in <-chan *store.JournalEntry) {
+	unpaced := 0 // entries this lane may still apply without yielding
+	for e := range in {
+		if ctx.Err() != nil {
+			p.release(e.Seq)
+			continue
+		}
+		if unpaced > 0 {
+			unpaced--
+		} else if !p.yieldCPU(ctx) {
+			unpaced = paceBatch
+		}
+		p.working.Add(1)
+		p.applyEntry(ctx, e)
+		p.working.Add(-1)
+	}
+}
+
+// Pacing: while inbound POSTs keep arriving and they want every core, the
+// acknowledgements get the CPU and the journal absorbs the burst
+// (durability first). A lane that has waited maxPace then applies
+// paceBatch entries before it yields again (so a long flood still sees
+// progress), and no lane waits once the journal holds maxDeferred entries.
 const (
 	floodQuiet  = 20 * time.Millisecond
 	maxPace     = 250 * time.Millisecond
+	paceBatch   = 64
 	maxDeferred = 20000
+	paceStep    = time.Millisecond
 )
 
-func (p *Processor) pace(ctx context.Context) {
+// yieldCPU is how the processor runs at a lower priority than the inbox
+// (Go has no goroutine priorities): during a flood, a lane starts its next
+// entry only when fewer goroutines than there are cores, lanes at work
+// aside, are waiting for or using a CPU. Acknowledgements that wait on the
+// disk leave cores idle, and the lanes use them. It reports false when it
+// gave up waiting (maxPace, or the journal is too long).
+func (p *Processor) yieldCPU(ctx context.Context) bool {
+	if time.Since(time.Unix(0, p.lastKick.Load())) >= floodQuiet {
+		return true
+	}
 	deadline := time.Now().Add(maxPace)
-	for time.Since(time.Unix(0, p.lastKick.Load())) < floodQuiet && time.Now().Before(deadline) {
-		if n, err := p.db.JournalLength(ctx); err != nil || n >= maxDeferred {
-			return
+	for i := 0; cpuContended(int(p.working.Load())); i++ {
+		if time.Now().After(deadline) {
+			return false
+		}
+		if i%50 == 49 {
+			if n, err := p.db.JournalLength(ctx); err != nil || n >= maxDeferred {
+				return false
+			}
 		}
 		select {
 		case <-ctx.Done():
-			return
-		case <-time.After(floodQuiet):
+			return true
+		case <-time.After(paceStep):
 		}
 	}
-}
-
-func (p *Processor) setBusy(b bool) {
-	p.mu.Lock()
-	p.busy = b
-	p.mu.Unlock()
-}
-
-func (p *Processor) applyBatch(ctx context.Context, entries []*store.JournalEntry) {
-	lanes := make([][]*store.JournalEntry, p.workers)
-	now := time.Now()
-	p.mu.Lock()
-	for _, e := range entries {
-		if r, ok := p.retries[e.Seq]; ok && now.Before(r.next) {
-			continue
-		}
-		h := fnv.New32a()
-		h.Write([]byte(e.Actor))
-		i := int(h.Sum32() % uint32(p.workers))
-		lanes[i] = append(lanes[i], e)
-	}
-	p.mu.Unlock()
-	var wg sync.WaitGroup
-	for _, lane := range lanes {
-		if len(lane) == 0 {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for _, e := range lane {
-				if ctx.Err() != nil {
-					return
-				}
-				p.applyEntry(ctx, e)
-			}
-		}()
-	}
-	wg.Wait()
-	p.inflight.Wait()
+	return true
 }
 
 // permanentError marks an entry that can never be applied.
@@ -259,6 +339,8 @@ type entryStateKey struct{}
 // tell OnApplied), or failed (retry later with backoff, or drop it when the
 // failure is permanent or has lasted maxApplyAttempts).
 func (p *Processor) finish(ctx context.Context, e *store.JournalEntry, doc *ap.Document, err error) {
+	// Released last: Idle stays false until OnApplied has run.
+	defer p.release(e.Seq)
 	if err == nil {
 		p.mu.Lock()
 		delete(p.retries, e.Seq)
