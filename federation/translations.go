@@ -107,12 +107,27 @@ func (f *Federation) SendSignedTranslation(ctx context.Context, acct *store.Acco
 	if inbox == "" {
 		return "", fmt.Errorf("offer translation: %s is a local actor", alertAuthor)
 	}
-	id := f.URLs.Activity(acct.Username, f.DB.NewID())
-	offer := map[string]any{
-		"id": id, "type": "Offer", "actor": f.URLs.Actor(acct.Username), "object": json.RawMessage(signed),
-		"target": alertIRI, "to": []string{alertAuthor}, "published": f.Outbox.now().UTC().Format(time.RFC3339),
+	// The Offer of translation .../translations/X is .../activities/X, so
+	// that the translation is served at its id (TranslationDocument).
+	seq := ""
+	var head struct {
+		ID string `json:"id"`
 	}
+	if json.Unmarshal(signed, &head) == nil {
+		if rest, ok := strings.CutPrefix(head.ID, f.URLs.Translation(acct.Username, "")); ok && rest != "" && !strings.ContainsAny(rest, "/?#") {
+			seq = rest
+		}
+	}
+	var id string
 	err = f.DB.Update(ctx, func(t *store.Tx) error {
+		id = f.URLs.Activity(acct.Username, seq)
+		if _, err := t.Activity(id); seq == "" || err == nil {
+			id = f.URLs.Activity(acct.Username, t.NewID()) // offered before: a new Offer
+		}
+		offer := map[string]any{
+			"id": id, "type": "Offer", "actor": f.URLs.Actor(acct.Username), "object": json.RawMessage(signed),
+			"target": alertIRI, "to": []string{alertAuthor}, "published": f.Outbox.now().UTC().Format(time.RFC3339),
+		}
 		return f.Outbox.send(ctx, t, acct, id, offer, []string{inbox}, false, true)
 	})
 	if err != nil {
@@ -120,6 +135,30 @@ func (f *Federation) SendSignedTranslation(ctx context.Context, acct *store.Acco
 	}
 	f.Outbox.done()
 	return id, nil
+}
+
+// TranslationDocument returns the signed translation a local organisation
+// offered as .../translations/id (from its Offer, as sent) and the alert
+// it translates; ENOTFOUND when there is none. Whether the reader may see
+// it (the alert's TLP) is the caller's decision.
+func (f *Federation) TranslationDocument(ctx context.Context, username, id string) (raw []byte, alertIRI string, err error) {
+	notFound := tocsin.Errorf(tocsin.ENOTFOUND, "no such translation")
+	act, err := f.DB.Activity(ctx, f.URLs.Activity(username, id))
+	if err != nil || act.Type != "Offer" {
+		return nil, "", notFound
+	}
+	var offer struct {
+		Object json.RawMessage `json:"object"`
+	}
+	if err := json.Unmarshal(act.Raw, &offer); err != nil {
+		return nil, "", fmt.Errorf("offer %s: %w", act.IRI, err)
+	}
+	doc, err := ap.Parse(offer.Object)
+	if err != nil || doc.Object == nil || doc.Object.ID != f.URLs.Translation(username, id) {
+		return nil, "", notFound
+	}
+	alertIRI, _ = tocsinTerms(doc, doc.Object.Raw)[termTranslationOf].(string)
+	return offer.Object, alertIRI, nil
 }
 
 // TranslationHook decides on offered translations: an ObjectHook that

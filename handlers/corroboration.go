@@ -21,6 +21,7 @@ import (
 
 func (s *Server) corroborationRoutes() {
 	s.e.GET("/users/:username/statuses/:id/sightings", s.sightingsCollection)
+	s.e.GET("/users/:username/translations/:id", s.translationObject)
 	if s.pub == nil || s.oauth == nil {
 		return
 	}
@@ -60,6 +61,26 @@ func (s *Server) sightingsCollection(c echo.Context) error {
 	}
 	c.Response().Header().Add("Vary", "Accept")
 	return s.writeActivity(c, http.StatusOK, doc)
+}
+
+// translationObject serves a translation one of our organisations offered,
+// exactly as it signed it, to whoever may read the alert it translates:
+// over ActivityPub, anyone for a CLEAR alert, nobody for the others.
+func (s *Server) translationObject(c echo.Context) error {
+	if err := s.authorizeFetch(c); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	raw, alertIRI, err := s.fed.TranslationDocument(ctx, c.Param("username"), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	rec, err := s.fed.DB.Alert(ctx, alertIRI)
+	if err != nil || !publish.CanRead(nil, rec) {
+		return echo.NewHTTPError(http.StatusNotFound, "no such translation")
+	}
+	c.Response().Header().Add("Vary", "Accept")
+	return c.Blob(http.StatusOK, activityContentType, raw)
 }
 
 // CorroborationView is an alert's tally as the API shows it.

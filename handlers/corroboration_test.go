@@ -272,6 +272,17 @@ func TestTranslationsThroughTheAPIAndOnThePage(t *testing.T) {
 		offered[0]["translator_name"] != "@org@"+b.srv.Domain {
 		t.Fatalf("offered: %d %s", r.status, r.body)
 	}
+	// The translation is served by its author at its id, as signed: anyone
+	// can check who wrote it.
+	req, _ := http.NewRequest(http.MethodGet, offered[0]["uri"].(string), nil)
+	req.Header.Set("Accept", "application/activity+json")
+	served := a.do(nil, req)
+	if served.status != http.StatusOK || !strings.Contains(served.body, `"proof"`) {
+		t.Fatalf("GET %s: %d %s", offered[0]["uri"], served.status, served.body)
+	}
+	if _, err := a.srv.Federation.Remote.VerifyProof(ctx, []byte(served.body), b.srv.URL+"/users/org"); err != nil {
+		t.Errorf("the served translation does not verify as B's: %v", err)
+	}
 	r = a.apiCall(http.MethodPost, "/api/v1/tocsin/translations/"+offered[0]["id"].(string)+"/accept", editor, map[string]any{"as": "observers"})
 	if r.status != http.StatusOK || r.json(t)["state"] != "accepted" {
 		t.Fatalf("accept: %d %s", r.status, r.body)
