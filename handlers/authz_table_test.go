@@ -715,3 +715,48 @@ func TestAuthorisationTableCoversEveryRoute(t *testing.T) {
 		t.Errorf("only %d routes registered: is the instance wired as in production?", len(registered))
 	}
 }
+
+// TestModeratorsCannotSuspendAdminsThroughReports: a moderator may not
+// take an admin's (or their own) account away, whether by the account
+// action or by resolving a report about it with "suspend", in the API or
+// in the console.
+func TestModeratorsCannotSuspendAdminsThroughReports(t *testing.T) {
+	w := newSecWorld(t)
+	rootID, modID := w.accountID("root"), w.accountID("mod")
+	report := func(target string) string {
+		t.Helper()
+		r := w.apiCall(http.MethodPost, "/api/v1/reports", w.tokens[member], map[string]any{"account_id": target, "comment": "takeover"})
+		if r.status != http.StatusOK {
+			t.Fatalf("report: %d %s", r.status, r.body)
+		}
+		return r.json(t)["id"].(string)
+	}
+	for _, target := range []struct{ name, id string }{{"root", rootID}, {"mod", modID}} {
+		if r := w.apiCall(http.MethodPost, "/api/v1/admin/accounts/"+target.id+"/action", w.tokens[moderator], map[string]any{"type": "suspend"}); r.status < 400 {
+			t.Errorf("moderator suspends %s by the account action: %d", target.name, r.status)
+		}
+		id := report(target.id)
+		if r := w.apiCall(http.MethodPost, "/api/v1/admin/reports/"+id+"/resolve", w.tokens[moderator], map[string]any{"action": "suspend"}); r.status < 400 {
+			t.Errorf("moderator suspends %s by resolving a report in the API: %d", target.name, r.status)
+		}
+		mb := newBrowser(t, w.srv.URL)
+		mb.signIn("mod")
+		res := mb.submit("/admin/reports", "/admin/reports/"+id+"/resolve", url.Values{"action": {"suspend"}, "reason": {"takeover"}})
+		if res.status < 400 {
+			t.Errorf("moderator suspends %s by resolving a report in the console: %d", target.name, res.status)
+		}
+		if a, err := w.srv.Accounts.Get(w.ctx, target.name); err != nil || a.Disabled {
+			t.Fatalf("%s was disabled by a moderator (err %v)", target.name, err)
+		}
+	}
+	// An admin may.
+	id := report(modID)
+	ab := newBrowser(t, w.srv.URL)
+	ab.signIn("root")
+	if res := ab.submit("/admin/reports", "/admin/reports/"+id+"/resolve", url.Values{"action": {"suspend"}, "reason": {"abuse"}}); res.status != http.StatusSeeOther {
+		t.Errorf("admin suspends a moderator through a report: %d", res.status)
+	}
+	if a, err := w.srv.Accounts.Get(w.ctx, "mod"); err != nil || !a.Disabled {
+		t.Errorf("the admin's suspension did not disable the moderator (err %v)", err)
+	}
+}

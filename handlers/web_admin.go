@@ -294,12 +294,44 @@ func (s *Server) showReports(c echo.Context, st adminState) error {
 }
 
 func (s *Server) adminResolveReport(c echo.Context) error {
+	if err := s.maySuspendByReport(c, c.Param("id"), c.FormValue("action")); err != nil {
+		return s.refused(c, err, s.showReports)
+	}
 	_, err := s.mod.ResolveReport(c.Request().Context(), modByWeb(c, s), c.Param("id"), c.FormValue("action"),
 		strings.TrimSpace(c.FormValue("reason")))
 	if err != nil {
 		return s.refused(c, err, s.showReports)
 	}
 	return done(c, "reports", "resolved")
+}
+
+// maySuspendByReport applies to a report's "suspend" the rule of the API's
+// account actions (mayActOn): no one suspends their own account, and only
+// an admin suspends an admin.
+func (s *Server) maySuspendByReport(c echo.Context, id, action string) error {
+	if action != moderation.ActionSuspend {
+		return nil
+	}
+	r, err := s.fed.DB.Report(c.Request().Context(), id)
+	if err != nil {
+		return nil // ResolveReport reports an unknown report
+	}
+	name, ok := s.urls.LocalUsername(r.Target)
+	if !ok {
+		return nil
+	}
+	target, err := s.accounts.Get(c.Request().Context(), name)
+	if err != nil {
+		return nil
+	}
+	me := s.signedIn(c)
+	switch {
+	case target.ID == me.ID:
+		return tocsin.Errorf(tocsin.EINVALID, "you cannot take this action on your own account")
+	case target.Role == account.RoleAdmin && me.Role != account.RoleAdmin:
+		return tocsin.Errorf(tocsin.EFORBIDDEN, "only an admin may suspend an admin")
+	}
+	return nil
 }
 
 // --- domains ---
