@@ -11,6 +11,9 @@ import (
 
 // canonicalize returns the RFC 8785 form of a JSON text.
 func canonicalize(b []byte) ([]byte, error) {
+	if isCanonical(b) {
+		return b, nil // already canonical: what our own encoder writes, mostly
+	}
 	c, err := jcs.Transform(b)
 	if err != nil {
 		return nil, fmt.Errorf("canonicalize (RFC 8785): %w", err)
@@ -157,6 +160,35 @@ func replaced(b []byte, m member, v []byte) []byte {
 	out = append(out, b[:m.vstart]...)
 	out = append(out, v...)
 	return append(out, b[m.end:]...)
+}
+
+// withMemberSorted returns the canonical object b (members ms) with a
+// member key: value (canonical) added where canonical order puts it, so the
+// result is canonical too. b is not modified.
+func withMemberSorted(b []byte, ms []member, key string, value []byte) []byte {
+	at, comma := len(b)-1, len(ms) > 0 // before the closing brace
+	for _, m := range ms {
+		if !plainASCII(m.key) {
+			break // UTF-16 order: leave it to the canonicaliser's reader
+		}
+		if m.key > key {
+			at, comma = m.start, false
+			break
+		}
+	}
+	out := make([]byte, 0, len(b)+len(key)+len(value)+4)
+	out = append(out, b[:at]...)
+	if comma {
+		out = append(out, ',')
+	}
+	out = append(out, '"')
+	out = append(out, key...)
+	out = append(out, '"', ':')
+	out = append(out, value...)
+	if !comma && len(ms) > 0 && at != len(b)-1 {
+		out = append(out, ',')
+	}
+	return append(out, b[at:]...)
 }
 
 // withMember returns the JSON object doc with a member key: value added

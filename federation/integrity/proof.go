@@ -55,9 +55,11 @@ type Proof struct {
 // Sign returns raw, a JSON object, with a proof member added: a
 // DataIntegrityProof of cryptosuite eddsa-jcs-2022 and purpose
 // assertionMethod made with key at created (seconds precision). The
-// data-integrity context is added to @context if missing; otherwise the
-// bytes of raw are kept and the proof appended. raw must not already carry
-// a proof, and its actor (or attributedTo) must be key's controller.
+// data-integrity context is added to @context if missing, and the document
+// comes back in its RFC 8785 form with the proof in place (the same JSON,
+// members sorted, no insignificant whitespace). raw must not
+// already carry a proof, and its actor (or attributedTo) must be key's
+// controller.
 func Sign(raw []byte, key Key, created time.Time) ([]byte, error) {
 	return SignSuite(raw, key, created, Cryptosuite)
 }
@@ -87,7 +89,6 @@ func SignSuite(raw []byte, key Key, created time.Time, suite string) ([]byte, er
 	if owner := ownerOf(canon, ms); owner != "" && key.Controller != "" && owner != key.Controller {
 		return nil, fail(ControllerMismatch, key.ID, fmt.Sprintf("the document belongs to %s, the key to %s", owner, key.Controller), nil)
 	}
-	out := raw
 	var ctx []byte
 	if i := find(ms, "@context"); i >= 0 {
 		ctx = canon[ms[i].vstart:ms[i].end]
@@ -110,7 +111,7 @@ func SignSuite(raw []byte, key Key, created time.Time, suite string) ([]byte, er
 					return nil, fail(Malformed, key.ID, "", err)
 				}
 			}
-			out, ctx = canon, nctx
+			ctx = nctx
 		}
 	}
 	opts := proofOptions{
@@ -126,17 +127,16 @@ func SignSuite(raw []byte, key Key, created time.Time, suite string) ([]byte, er
 	}
 	sig := ed25519.Sign(key.Private, hashData(config, canon))
 	opts.ProofValue = "z" + base58.Encode(sig)
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(opts); err != nil {
+	proof, err := opts.canonical()
+	if err != nil {
 		return nil, fail(Malformed, key.ID, "proof", err)
 	}
-	signed, err := withMember(out, "proof", bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
-	if err != nil {
+	if ms, err = topMembers(canon); err != nil { // canon may have a new @context
 		return nil, fail(Malformed, key.ID, "", err)
 	}
-	return signed, nil
+	// The signed document is the canonical one with the proof in canonical
+	// order: canonical too, so verifiers skip rebuilding it.
+	return withMemberSorted(canon, ms, "proof", proof), nil
 }
 
 // proofOptions is a proof as written. The attached proof keeps the
@@ -152,16 +152,17 @@ type proofOptions struct {
 	ProofValue         string          `json:"proofValue,omitempty"`
 }
 
-// canonical returns the RFC 8785 form of the options without proofValue
-// (the proof configuration that is hashed).
+// canonical returns the RFC 8785 form of the options: without proofValue,
+// the proof configuration that is hashed; with it, the proof as attached.
 func (o proofOptions) canonical() ([]byte, error) {
 	m := make(map[string]json.RawMessage, 6)
 	if o.Context != nil {
 		m["@context"] = o.Context // canonical: cut from the canonical document
 	}
 	for k, v := range map[string]string{"type": o.Type, "cryptosuite": o.Cryptosuite,
-		"verificationMethod": o.VerificationMethod, "proofPurpose": o.ProofPurpose, "created": o.Created} {
-		if v == "" && k == "created" {
+		"verificationMethod": o.VerificationMethod, "proofPurpose": o.ProofPurpose, "created": o.Created,
+		"proofValue": o.ProofValue} {
+		if v == "" && (k == "created" || k == "proofValue") {
 			continue
 		}
 		s, err := canonicalString(v)

@@ -1,0 +1,8 @@
+//go:build !unix
+
+package integrity
+
+import "testing"
+
+// reportCPU reports nothing where getrusage is missing.
+func reportCPU(*testing.B) {}
