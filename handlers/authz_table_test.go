@@ -27,6 +27,7 @@ import (
 
 	"github.com/tocsin-network/tocsin/alert"
 	"github.com/tocsin-network/tocsin/publish"
+	"github.com/tocsin-network/tocsin/tlp"
 )
 
 // want is the outcome a principal must get from a route.
@@ -758,5 +759,53 @@ func TestModeratorsCannotSuspendAdminsThroughReports(t *testing.T) {
 	}
 	if a, err := w.srv.Accounts.Get(w.ctx, "mod"); err != nil || !a.Disabled {
 		t.Errorf("the admin's suspension did not disable the moderator (err %v)", err)
+	}
+}
+
+// TestPublishersActOnlyForTheirOrganisations: the publisher of one
+// organisation can neither publish as another nor edit, resolve or retract
+// another's alerts, through the API or the forms.
+func TestPublishersActOnlyForTheirOrganisations(t *testing.T) {
+	w := newSecWorld(t)
+	other, err := w.srv.Accounts.Get(w.ctx, "otherorg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := w.srv.Publish.CreateAlert(w.ctx, publishAuthor(other), alertFor("Other organisation's alert", tlp.Clear))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := func(as string) map[string]any {
+		return map[string]any{"as": as, "title": "Hijacked", "body": "B.", "severity": "minor", "category": "other", "countries": []string{"KE"}, "tlp": "CLEAR"}
+	}
+	for _, as := range []string{"observers", "otherorg", ""} {
+		for _, c := range []struct{ method, path string }{
+			{http.MethodPut, "/api/v1/tocsin/alerts/" + rec.Seq},
+			{http.MethodPost, "/api/v1/tocsin/alerts/" + rec.Seq + "/resolve"},
+			{http.MethodPost, "/api/v1/tocsin/alerts/" + rec.Seq + "/retract"},
+		} {
+			if r := w.apiCall(c.method, c.path, w.tokens[publisher], body(as)); r.status != http.StatusForbidden && r.status != http.StatusNotFound {
+				t.Errorf("%s %s as %q by observers' publisher: %d %s", c.method, c.path, as, r.status, r.body)
+			}
+		}
+	}
+	if r := w.apiCall(http.MethodPost, "/api/v1/tocsin/alerts", w.tokens[publisher], body("otherorg")); r.status != http.StatusForbidden {
+		t.Errorf("publishing as another organisation: %d %s", r.status, r.body)
+	}
+	ed := newBrowser(t, w.srv.URL)
+	ed.signIn("editor")
+	if r := ed.get("/compose/alert/" + rec.Seq); r.status != http.StatusForbidden && r.status != http.StatusNotFound {
+		t.Errorf("edit form of another organisation's alert: %d", r.status)
+	}
+	for _, action := range []string{"", "/resolve", "/retract"} {
+		vals := url.Values{"authenticity_token": {w.csrf[publisher]}, "as": {"otherorg"}, "title": {"Hijacked"}, "body": {"B."},
+			"severity": {"minor"}, "confidence": {"likely"}, "category": {"other"}, "countries": {"KE"}, "tlp": {"CLEAR"}, "language": {"en"}}
+		res := w.call(t, web("POST /compose/alert/:id", "/compose/alert/"+rec.Seq+action, webOrgOwn, vals.Encode()), nil, publisher, "")
+		if res.status != http.StatusForbidden && res.status != http.StatusNotFound {
+			t.Errorf("POST /compose/alert/:id%s on another organisation's alert: %d", action, res.status)
+		}
+	}
+	if got, err := w.srv.Publish.GetAlert(w.ctx, rec.IRI); err != nil || got.Alert.Title != "Other organisation's alert" || got.Alert.Status != "active" {
+		t.Errorf("the other organisation's alert changed: %+v %v", got, err)
 	}
 }
