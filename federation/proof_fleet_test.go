@@ -186,9 +186,23 @@ func TestFleetRelayedAlertIsAcceptedOnlyWithItsAuthorsProof(t *testing.T) {
 		t.Errorf("the altered copy verifies as %v, want a bad signature", err)
 	}
 
-	// A comes back and edits the first alert: the Update and the new state
-	// carry a fresh proof, which B verifies and keeps.
+	// A comes back. B relays its altered copy again: C, refusing the copy,
+	// fetches the alert from A and keeps A's own text.
 	a.Resume(t)
+	if _, err := b.Federation.Outbox.Announce(ctx, orgB, tampered.IRI, actorA, nil); err != nil {
+		t.Fatal(err)
+	}
+	var genuine *store.Object
+	cluster.Eventually(t, "C fetches the genuine alert from A", func() bool {
+		genuine = object(t, c, tampered.IRI)
+		return genuine != nil
+	})
+	if !strings.Contains(string(genuine.Raw), "opened late") || strings.Contains(string(genuine.Raw), "never opened") || genuine.AttributedTo != actorA {
+		t.Errorf("C holds %s", genuine.Raw)
+	}
+
+	// A edits the first alert: the Update and the new state carry a fresh
+	// proof, which B verifies and keeps.
 	before := proofOf(t, object(t, b, relayed.IRI).Raw)
 	edit := clearAlert("Kenya: pre-filled ballot boxes in Kisumu and Siaya")
 	edit.Body = "Observers saw ballot boxes arrive pre-filled at four polling stations."
