@@ -146,6 +146,7 @@ func authzTable() []authzRow {
 		apr("GET /users/:username/activities/:id", "/users/observers/activities/nothing", all404),
 		apr("GET /trust-list", "/trust-list?page=1", pub),
 		apr("GET /users/:username/statuses/:id/sightings", "{clearObject}/sightings", pub),
+		apr("GET /users/:username/translations/:id", "/users/observers/translations/nothing", all404),
 
 		// OAuth.
 		api("POST /api/v1/apps", "/api/v1/apps", pub, `{"client_name":"authz","redirect_uris":"urn:ietf:wg:oauth:2.0:oob","scopes":"read"}`),
@@ -676,6 +677,15 @@ func TestAuthorisationTableCoversEveryRoute(t *testing.T) {
 				}
 			}
 		}
+	}
+
+	// The staff-only markers are there for the staff (so their absence
+	// elsewhere means something).
+	if res := w.call(t, web("GET /admin/domains", "/admin/domains", webStaff), f, admin, ""); !strings.Contains(res.body, modNoteMarker) {
+		t.Errorf("the admin console does not show the moderator's private note (%d)", res.status)
+	}
+	if res := w.call(t, api("GET /api/v1/admin/reports", "/api/v1/admin/reports", staffRead), f, moderator, ""); !strings.Contains(res.body, reportMarker) {
+		t.Errorf("the moderation API does not show the member's report (%d)", res.status)
 	}
 
 	// A moderator disabled after signing in: their token and web session

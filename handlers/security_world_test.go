@@ -166,6 +166,16 @@ func newSecWorld(t *testing.T, opts ...cluster.Option) *secWorld {
 		t.Fatalf("direct reply: %d %s", r.status, r.body)
 	}
 	w.directID = r.json(t)["id"].(string)
+
+	// What only the staff read: a moderator's private note on a domain
+	// decision, and a member's report.
+	if _, err := s.Moderation.SetDomainTrust(ctx, "root", "noted.example", "blocked", "spam", "Private note "+modNoteMarker); err != nil {
+		t.Fatal(err)
+	}
+	if r := w.apiCall(http.MethodPost, "/api/v1/reports", w.tokens[member], map[string]any{
+		"account_id": w.accountID("victim"), "comment": "Report " + reportMarker}); r.status != http.StatusOK {
+		t.Fatalf("report: %d %s", r.status, r.body)
+	}
 	cluster.Settle(t, s)
 	// CanRead is the rule the markers follow: check the table agrees, so a
 	// changed rule shows up here and not as a puzzling leak.
@@ -263,8 +273,20 @@ func (w *secWorld) forbidden(p principal) []string {
 	if w.direct != "" && p != member && p != publisher {
 		out = append(out, w.direct)
 	}
+	if p != moderator && p != admin {
+		out = append(out, modNoteMarker)
+		if p != member { // the member wrote the report
+			out = append(out, reportMarker)
+		}
+	}
 	return out
 }
+
+// Markers of what only the staff read.
+const (
+	modNoteMarker = "mkMODNOTEx7f3a"
+	reportMarker  = "mkREPORTx7f3a"
+)
 
 // emailAddress matches the addresses cluster.CreateAccount gives.
 var emailAddress = regexp.MustCompile(`[a-z]+@127\.0\.0\.\d+\.test`)
