@@ -55,7 +55,7 @@ func (s *Service) Corroborate(ctx context.Context, au Author, alertIRI string, i
 		return nil, tocsin.Errorf(tocsin.EINVALID, "%s cannot corroborate its own alert", au.Org.Username)
 	}
 	if !rec.Local {
-		if !CanRead(&Viewer{Account: au.Org, Actor: me}, rec) && !s.staffOf(au) {
+		if !au.mayRead(s.urls, rec) {
 			return nil, tocsin.Errorf(tocsin.ENOTFOUND, "alert %s not found", alertIRI)
 		}
 		id, err := s.fed.Outbox.SendSighting(ctx, au.Org, rec.IRI, rec.Alert.Author, in)
@@ -91,10 +91,15 @@ func (s *Service) Corroborate(ctx context.Context, au Author, alertIRI string, i
 	return &Corroboration{Alert: rec.IRI, Activity: id, Tally: tally}, nil
 }
 
-// staffOf reports whether the acting person is staff of this instance
-// (who may read AMBER alerts on its organisations' behalf).
-func (s *Service) staffOf(au Author) bool {
-	return au.Person != nil && (&Viewer{Account: au.Person}).staff()
+// mayRead reports whether whoever acts may read a peer's alert they want
+// to vote on or translate: the person acting, by the TLP rules (CanRead),
+// or the local administrator at the command line. The alert's origin
+// decides again, by its own audience.
+func (a Author) mayRead(urls federation.URLs, rec *store.AlertRecord) bool {
+	if a.Person == nil {
+		return true
+	}
+	return CanRead(&Viewer{Account: a.Person, Actor: urls.Actor(a.Person.Username)}, rec)
 }
 
 // InboundSighting implements federation.SightingHook: a peer

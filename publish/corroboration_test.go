@@ -178,14 +178,18 @@ func TestVotesFromOutsideTheTLPAudienceAreRefused(t *testing.T) {
 		t.Error("D voted on an alert it does not hold")
 	}
 	// Sent anyway (a peer that does not check), A refuses D (not a peer)
-	// and C (a peer outside the circle); B, in the circle, is counted.
+	// and C (a peer outside the circle); B, in the circle, votes as usual
+	// and is counted.
 	for _, p := range []struct {
 		s   *cluster.Server
 		org *store.Account
-	}{{f.d, f.orgD}, {f.c, f.orgC}, {f.b, f.orgB}} {
+	}{{f.d, f.orgD}, {f.c, f.orgC}} {
 		if _, err := p.s.Federation.Outbox.SendSighting(ctx, p.org, rec.IRI, f.a.URL+"/users/org", vote("confirmed", "")); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if res, err := f.b.Publish.Corroborate(ctx, publish.Author{Org: f.orgB}, rec.IRI, vote("confirmed", "")); err != nil || !res.Sent {
+		t.Fatalf("B votes on the AMBER alert it received: %+v %v", res, err)
 	}
 	cluster.Settle(t, f.all()...)
 	votes, err := f.a.DB.Sightings(ctx, rec.IRI)

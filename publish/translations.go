@@ -184,7 +184,7 @@ func (s *Service) OfferTranslation(ctx context.Context, au Author, alertIRI stri
 	if rec.Local {
 		return "", tocsin.Errorf(tocsin.EINVALID, "%s is an alert of this instance: edit it instead", alertIRI)
 	}
-	if !CanRead(&Viewer{Account: au.Org, Actor: s.urls.Actor(au.Org.Username)}, rec) && !s.staffOf(au) {
+	if !au.mayRead(s.urls, rec) {
 		return "", tocsin.Errorf(tocsin.ENOTFOUND, "alert %s not found", alertIRI)
 	}
 	if in.Language == rec.Alert.Language {
