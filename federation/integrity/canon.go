@@ -1,6 +1,7 @@
 package integrity
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -78,15 +79,23 @@ func topMembers(b []byte) ([]member, error) {
 	}
 }
 
-// skipString returns the offset just past the string starting at b[i].
+// skipString returns the offset just past the string starting at b[i]:
+// the next quote not escaped by an odd run of backslashes.
 func skipString(b []byte, i int) (int, error) {
-	for k := i + 1; k < len(b); k++ {
-		switch b[k] {
-		case '\\':
-			k++
-		case '"':
-			return k + 1, nil
+	for k := i + 1; k < len(b); {
+		j := bytes.IndexByte(b[k:], '"')
+		if j < 0 {
+			break
 		}
+		q := k + j
+		n := 0
+		for p := q - 1; p > i && b[p] == '\\'; p-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q + 1, nil
+		}
+		k = q + 1
 	}
 	return 0, errors.New("unterminated string")
 }
@@ -222,8 +231,8 @@ func withMember(doc []byte, key string, value []byte) ([]byte, error) {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// contextList returns the entries of an @context value (a string, a map or
-// an array of them) as canonical JSON values.
+// contextList returns the entries of a canonical @context value (a
+// string, a map or an array of them).
 func contextList(v []byte) ([]json.RawMessage, error) {
 	if len(v) == 0 {
 		return nil, nil
@@ -232,8 +241,16 @@ func contextList(v []byte) ([]json.RawMessage, error) {
 		return []json.RawMessage{v}, nil
 	}
 	var l []json.RawMessage
-	if err := json.Unmarshal(v, &l); err != nil {
-		return nil, err
+	for i := 1; i < len(v)-1; {
+		end, err := skipValue(v, i)
+		if err != nil {
+			return nil, err
+		}
+		l = append(l, v[i:end])
+		if end < len(v) && v[end] == ',' {
+			end++
+		}
+		i = end
 	}
 	return l, nil
 }

@@ -100,12 +100,21 @@ func SignSuite(raw []byte, key Key, created time.Time, suite string) ([]byte, er
 		}
 		if changed {
 			if i := find(ms, "@context"); i >= 0 {
-				// Same member, canonical value: still canonical.
+				// Same member, canonical value: still canonical, and the
+				// members after it only move.
+				delta := len(nctx) - (ms[i].end - ms[i].vstart)
 				canon = replaced(canon, ms[i], nctx)
+				ms[i].end += delta
+				for j := i + 1; j < len(ms); j++ {
+					ms[j].start, ms[j].vstart, ms[j].end = ms[j].start+delta, ms[j].vstart+delta, ms[j].end+delta
+				}
 			} else {
 				doc, err := withMember(canon, "@context", nctx)
 				if err == nil {
 					canon, err = canonicalize(doc) // the new member may sit out of order
+				}
+				if err == nil {
+					ms, err = topMembers(canon)
 				}
 				if err != nil {
 					return nil, fail(Malformed, key.ID, "", err)
@@ -130,9 +139,6 @@ func SignSuite(raw []byte, key Key, created time.Time, suite string) ([]byte, er
 	proof, err := opts.canonical()
 	if err != nil {
 		return nil, fail(Malformed, key.ID, "proof", err)
-	}
-	if ms, err = topMembers(canon); err != nil { // canon may have a new @context
-		return nil, fail(Malformed, key.ID, "", err)
 	}
 	// The signed document is the canonical one with the proof in canonical
 	// order: canonical too, so verifiers skip rebuilding it.
@@ -241,6 +247,9 @@ func ownerOf(canon []byte, ms []member) string {
 // idOf reads an IRI given as a string, an object with an id, or an array
 // of those (the first).
 func idOf(v []byte) string {
+	if len(v) > 1 && v[0] == '"' && bytes.IndexByte(v[1:len(v)-1], '\\') < 0 {
+		return string(v[1 : len(v)-1]) // a plain string (the usual case)
+	}
 	var s string
 	if json.Unmarshal(v, &s) == nil {
 		return s
