@@ -320,6 +320,18 @@ func TestTLPLeaksThroughStreams(t *testing.T) {
 		w.addSecret(sc)
 		live = append(live, sc)
 	}
+	// A CLEAR alert raised to AMBER while the streams watch: the edit must
+	// not go where the CLEAR alert went.
+	harmless := w.publish("Live harmless alert", tlp.Clear)
+	raised := harmless.Alert
+	raised.TLP, raised.Circle = tlp.Amber, "self"
+	raised.Title, raised.Body = "Raised mkLIVERAISEDx7f3a", "Now for the organisation only. mkLIVERAISEDx7f3a"
+	rec, err := s.Publish.UpdateAlert(w.ctx, w.author(), harmless.IRI, raised)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.secrets = append(w.secrets, &secret{name: "live CLEAR raised to AMBER", level: tlp.Amber, marker: "mkLIVERAISEDx7f3a",
+		readers: []principal{publisher, moderator, admin}, rec: rec})
 	w.publish("Sentinel mkSENTINEL", tlp.Clear)
 	for _, sb := range subs {
 		var got strings.Builder
