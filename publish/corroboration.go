@@ -323,6 +323,38 @@ func (s *Service) alertObject(t *store.Tx, rec *store.AlertRecord, to, cc []stri
 	return obj, nil
 }
 
+// extrasState is what of an alert's rendering comes from votes and
+// translations, to tell whether a rendering made outside a transaction is
+// still current inside it.
+type extrasState struct {
+	tally        profile.Tally
+	translations int
+}
+
+func (s *Service) extras(t *store.Tx, iri string) (extrasState, error) {
+	votes, err := t.Sightings(iri)
+	if err != nil {
+		return extrasState{}, err
+	}
+	trs, err := t.Translations(iri)
+	if err != nil {
+		return extrasState{}, err
+	}
+	return extrasState{tally: count(votes), translations: len(accepted(trs))}, nil
+}
+
+// extrasChanged schedules, inside t, an Update of an alert rendered (by
+// an edit, outside t) with the votes and translations of rendered, when a
+// vote or translation has since changed them: the flush renders it again
+// within a second.
+func (s *Service) extrasChanged(t *store.Tx, iri string, rendered extrasState) error {
+	now, err := s.extras(t, iri)
+	if err != nil || now == rendered {
+		return err
+	}
+	return t.MarkSightingsDue(iri, s.now())
+}
+
 // count tallies votes, one per organisation.
 func count(votes []*store.Sighting) profile.Tally {
 	var t profile.Tally

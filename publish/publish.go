@@ -225,9 +225,13 @@ func (s *Service) republish(ctx context.Context, au Author, rec *store.AlertReco
 	to, cc := s.fed.Outbox.Addressing(au.Org, aud)
 	// With its tally and translations (corroboration.go), which an edit keeps.
 	var obj map[string]any
+	var rendered extrasState
 	err = s.db.View(ctx, func(t *store.Tx) error {
 		var err error
-		obj, err = s.alertObject(t, rec, to, cc)
+		if obj, err = s.alertObject(t, rec, to, cc); err != nil {
+			return err
+		}
+		rendered, err = s.extras(t, rec.IRI)
 		return err
 	})
 	if err != nil {
@@ -237,8 +241,10 @@ func (s *Service) republish(ctx context.Context, au Author, rec *store.AlertReco
 		if rev != nil {
 			rec.Revisions = append(rec.Revisions, *rev)
 		}
-		_, err := t.PutAlert(rec)
-		return err
+		if _, err := t.PutAlert(rec); err != nil {
+			return err
+		}
+		return s.extrasChanged(t, rec.IRI, rendered)
 	})
 	if err != nil {
 		return nil, err
