@@ -105,6 +105,21 @@ func NewSender(n int) (*Sender, error) {
 	return s, nil
 }
 
+// NewActorAt returns an actor with a fresh key whose id is id (on any
+// server, e.g. one that misbehaves), for requests whose key the receiver
+// must fetch from there. Its notes are numbered under id.
+func NewActorAt(id string) (*Actor, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("loadgen: key: %w", err)
+	}
+	base := id
+	if i := strings.Index(id, "/users/"); i >= 0 {
+		base = id[:i]
+	}
+	return &Actor{ID: id, KeyID: id + "#main-key", Name: "actor", key: priv, base: base}, nil
+}
+
 // Close stops the sender's server.
 func (s *Sender) Close() error { return s.srv.Close() }
 
