@@ -232,6 +232,15 @@ func TestHostileContentIsInertWhereverItIsShown(t *testing.T) {
 			t.Errorf("an alert source %q: %d, want 422 (only http and https links)", u, r.status)
 		}
 	}
+	// A good-practice note typed the same way.
+	r = w.apiCall(http.MethodPost, "/api/v1/tocsin/notes", w.tokens[publisher], map[string]any{
+		"as": "observers", "title": "HostileNote " + hostileTitle, "summary": "HostileSummary <script>alert(1)</script>",
+		"body": hostileMarkdown, "topics": []string{"verification"}, "language": "en"})
+	if r.status != http.StatusOK {
+		t.Fatalf("publisher's hostile note: %d %s", r.status, r.body)
+	}
+	localNote := r.json(t)
+
 	// And through the compose form, as a person does.
 	ed := newBrowser(t, s.URL)
 	ed.signIn("editor")
@@ -259,6 +268,8 @@ func TestHostileContentIsInertWhereverItIsShown(t *testing.T) {
 		{anon, "/alerts/" + remote.Seq, []string{"HostileTitle", "HostileBody", "HostileSource"}},
 		{anon, strings.TrimPrefix(local["uri"].(string), s.URL), []string{"HostileTitle", "HostileBody", "HostileSource"}},
 		{anon, "/@reader", []string{"HostileName", "HostileBio"}},
+		{anon, "/notes", []string{"HostileNote"}},
+		{anon, strings.TrimPrefix(localNote["uri"].(string), s.URL), []string{"HostileNote", "HostileSummary", "HostileBody"}},
 		{member, "/settings", []string{"HostileName"}},
 		{moderator, "/admin/review", nil},
 		{moderator, "/admin/reports?all=1", nil},
