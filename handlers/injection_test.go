@@ -188,6 +188,14 @@ func TestHostileContentIsInertWhereverItIsShown(t *testing.T) {
 		"attributedTo": h.base + "/users/odd", "to": public, "published": time.Now().UTC().Format(time.RFC3339),
 		"content": "<p>HostileOdd</p>"}
 	h.post(t, s.URL+"/inbox", odd)
+	// Another, held for review: the console shows its post to moderators.
+	h.addActor(t, "held", "held")
+	if _, err := s.Moderation.SetActorTrust(ctx, "root", h.base+"/users/held", "review", "new"); err != nil {
+		t.Fatal(err)
+	}
+	h.post(t, s.URL+"/inbox", map[string]any{"@context": ctxAP, "id": h.base + "/users/held/statuses/1", "type": "Note",
+		"attributedTo": h.base + "/users/held", "to": public, "published": time.Now().UTC().Format(time.RFC3339),
+		"content": strings.Replace(hostileHTML, "HostilePost", "HostileHeld", 1), "summary": "<b>HostileHeldCW</b><script>x</script>"})
 	alertObj := map[string]any{"@context": ctxAP, "id": h.base + "/users/evil/statuses/2", "type": "Note",
 		"attributedTo": h.base + "/users/evil", "to": public, "cc": []any{h.base + "/users/evil/followers"},
 		"published": time.Now().UTC().Format(time.RFC3339), "name": hostileTitle, "content": hostileHTML, "contentMap": map[string]any{"en": hostileHTML},
@@ -271,7 +279,7 @@ func TestHostileContentIsInertWhereverItIsShown(t *testing.T) {
 		{anon, "/notes", []string{"HostileNote"}},
 		{anon, strings.TrimPrefix(localNote["uri"].(string), s.URL), []string{"HostileNote", "HostileSummary", "HostileBody"}},
 		{member, "/settings", []string{"HostileName"}},
-		{moderator, "/admin/review", nil},
+		{moderator, "/admin/review", []string{"HostileHeld"}},
 		{moderator, "/admin/reports?all=1", nil},
 		{moderator, "/admin/domains", nil},
 		{moderator, "/admin/audit", nil},
