@@ -95,7 +95,8 @@ func TestCrashCyclesInboundFloodAppliesEveryAcknowledgedActivityOnce(t *testing.
 
 // TestCrashCyclesOutboundFanOutReachesEveryInboxOnce publishes
 // TLP:AMBER+STRICT alerts to 30 organisations on 3 loopback servers (each
-// verifies the HTTP signature and records what each inbox received), kills
+// verifies the HTTP signature and records what each inbox received) and
+// to an organisation on a second real Tocsin, kills
 // the server at a random moment while the deliveries go out, restarts it,
 // and repeats. After the last restart the queue drains and every inbox has
 // every alert; wire-level re-sends (a crash between a peer's answer and the
@@ -122,6 +123,12 @@ func TestCrashCyclesOutboundFanOutReachesEveryInboxOnce(t *testing.T) {
 			recipients = append(recipients, a.ID)
 		}
 	}
+	// One recipient is another real Tocsin, which applies each alert once
+	// however often it is re-sent.
+	peer := faultNode(t)
+	peer.mustRun("", "domain", "set", n.addr, "trusted")
+	peerSrv := peer.serve()
+	recipients = append(recipients, peer.url("/users/org"))
 	s := n.serve()
 	// The receivers know the sender's key before the first crash (as
 	// peers that federate already do): a delivery cut by the kill must
@@ -226,10 +233,30 @@ func TestCrashCyclesOutboundFanOutReachesEveryInboxOnce(t *testing.T) {
 			}
 		}
 	}
+	// The Tocsin recipient lists each committed alert exactly once.
+	peer.journalDrained(t, time.Minute)
+	var got struct {
+		Alerts []struct {
+			IRI string `json:"iri"`
+		} `json:"alerts"`
+	}
+	if err := json.Unmarshal([]byte(peer.mustRun("", "alert", "list", "--json", "--limit", "200")), &got); err != nil {
+		t.Fatal(err)
+	}
+	seenAt := map[string]int{}
+	for _, a := range got.Alerts {
+		seenAt[a.IRI]++
+	}
+	for iri := range committed {
+		if seenAt[iri] != 1 {
+			missing = append(missing, fmt.Sprintf("the Tocsin recipient lists %s %d times", iri, seenAt[iri]))
+		}
+	}
+	peerSrv.stop(t)
 	sort.Strings(missing)
 	if len(missing) > 0 {
 		t.Fatalf("inboxes missing alerts:\n%s", strings.Join(missing, "\n"))
 	}
-	t.Logf("%d crash cycles: %d alerts to %d inboxes: %d deliveries applied, each once; %d wire-level re-sends (at-least-once), deduplicated by the receivers",
+	t.Logf("%d crash cycles: %d alerts to %d inboxes (one a real Tocsin): %d deliveries to the recording inboxes, each applied once; %d wire-level re-sends (at-least-once), deduplicated by the receivers",
 		cycles, len(committed), len(recipients), total, resends)
 }
