@@ -26,6 +26,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tocsin-network/tocsin/alert"
+	"github.com/tocsin-network/tocsin/internal/cluster"
 	"github.com/tocsin-network/tocsin/publish"
 	"github.com/tocsin-network/tocsin/tlp"
 )
@@ -677,6 +678,33 @@ func TestAuthorisationTableCoversEveryRoute(t *testing.T) {
 				}
 			}
 		}
+	}
+
+	// A member who asks for the admin scopes: whether the grant drops them
+	// or not, the staff routes refuse the member (the role is checked on
+	// every request, not only when the token is issued).
+	app := w.registerApp("read write admin:read admin:write", "urn:ietf:wg:oauth:2.0:oob")
+	tr := w.postForm("/oauth/token", url.Values{"grant_type": {"password"}, "client_id": {app.ClientID},
+		"client_secret": {app.ClientSecret}, "username": {"reader"}, "password": {cluster.Password},
+		"scope": {"read write admin:read admin:write"}})
+	if tr.status != http.StatusOK && (tr.status < 400 || tr.status >= 500 || !strings.Contains(tr.body, "invalid_scope")) {
+		t.Errorf("a member asking for admin scopes: %d %s, want the grant or an invalid_scope refusal", tr.status, tr.body)
+	}
+	if tr.status == http.StatusOK {
+		plain := w.tokens[member]
+		w.tokens[member] = tr.json(t)["access_token"].(string)
+		for _, r := range rows {
+			if !registered[r.route] || r.kind != apiRoute || (r.access != staffRead && r.access != staffOK) {
+				continue
+			}
+			method, _, _ := strings.Cut(r.route, " ")
+			res := w.call(t, r, f, member, "")
+			calls++
+			if ok, _ := w403.check(method, res); !ok {
+				t.Errorf("%s as a member whose token asked for admin scopes: %d, want 403", r.route, res.status)
+			}
+		}
+		w.tokens[member] = plain
 	}
 
 	// The staff-only markers are there for the staff (so their absence
