@@ -7,8 +7,9 @@ package handlers_test
 // bearer token for the API and a web session for the pages, and each state
 // changing web form also without a CSRF token, with a wrong one, and from
 // another site. Every 2xx body is checked for what the principal may not
-// read (alerts above their TLP rights, password hashes, other people's
-// credentials).
+// read (alerts above their TLP rights, direct messages, moderators' notes,
+// reports, other people's email addresses, password hashes, credentials),
+// and every HTML answer for its Content-Security-Policy.
 
 import (
 	"bytes"
@@ -35,16 +36,15 @@ import (
 type want string
 
 const (
-	w2xx   want = "2xx"    // success: 2xx, or a redirect anywhere but the sign-in page
-	wOK    want = "ok"     // the handler ran: anything but 401, 403, a sign-in redirect or 5xx (validation errors allowed)
-	w401   want = "401"    // no or bad credentials
-	w403   want = "403"    // authenticated, not allowed
-	w404   want = "404"    // no such thing, for everyone
-	w4xx   want = "4xx"    // refused as malformed (400-499)
-	wDeny  want = "deny"   // refused: 403, or 404 hiding that it exists
-	wSign  want = "signin" // web: GET redirects to /signin, POST is 401
-	wUpgr  want = "426"    // websocket endpoint called without the upgrade
-	wNoRow want = ""
+	w2xx  want = "2xx"    // success: 2xx, or a redirect anywhere but the sign-in page
+	wOK   want = "ok"     // the handler ran: anything but 401, 403, a sign-in redirect or 5xx (validation errors allowed)
+	w401  want = "401"    // no or bad credentials
+	w403  want = "403"    // authenticated, not allowed
+	w404  want = "404"    // no such thing, for everyone
+	w4xx  want = "4xx"    // refused as malformed (400-499)
+	wDeny want = "deny"   // refused: 403, or 404 hiding that it exists
+	wSign want = "signin" // web: GET redirects to /signin, POST is 401
+	wUpgr want = "426"    // websocket endpoint called without the upgrade
 )
 
 // access is a row's wants, for anonymous, member, publisher, moderator, admin.
