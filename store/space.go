@@ -93,9 +93,10 @@ func (db *DB) noteWrite(err error) error {
 }
 
 // CheckSpace returns an error wrapping ErrDiskFull while the last write
-// failed for lack of space. Once no write has failed so for 10 s, it probes
-// (at most once a second) by writing and removing 1 MiB; when the probe
-// succeeds, space has come back, the state is cleared and it returns nil.
+// failed for lack of space. Once no write (a failed probe included) has
+// failed so for 10 s, it probes by writing and removing 1 MiB; when the
+// probe succeeds, space has come back, the state is cleared and it
+// returns nil. Readiness calls it.
 func (db *DB) CheckSpace(ctx context.Context) error {
 	s := &db.space
 	s.mu.Lock()
