@@ -12,7 +12,7 @@ const (
 	// SecurityContext is the security vocabulary context (publicKey).
 	SecurityContext = "https://w3id.org/security/v1"
 	// DataIntegrityContext defines proof and DataIntegrityProof (FEP-8b32).
-	DataIntegrityContext = "https://w3id.org/security/data-integrity/v2"
+	DataIntegrityContext = "https://w3id.org/security/data-integrity/v1"
 	// MultikeyContext defines Multikey, controller and publicKeyMultibase
 	// (FEP-521a), used by assertionMethod keys.
 	MultikeyContext = "https://w3id.org/security/multikey/v1"

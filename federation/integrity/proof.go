@@ -24,8 +24,12 @@ const (
 	ProofPurpose     = "assertionMethod"
 
 	ActivityStreamsContext = "https://www.w3.org/ns/activitystreams"
-	DataIntegrityContext   = "https://w3id.org/security/data-integrity/v2"
-	DataIntegrityContextV1 = "https://w3id.org/security/data-integrity/v1"
+	// DataIntegrityContext is what we add: v1, because Fedify (and
+	// other JSON-LD processors without network access) preload v1 only and
+	// refuse documents naming v2.
+	DataIntegrityContext = "https://w3id.org/security/data-integrity/v1"
+	// DataIntegrityContextV2 (Mitra's) already defines the proof terms.
+	DataIntegrityContextV2 = "https://w3id.org/security/data-integrity/v2"
 	MultikeyContext        = "https://w3id.org/security/multikey/v1"
 	// CredentialsContext defines the data-integrity terms too.
 	CredentialsContext = "https://www.w3.org/ns/credentials/v2"
@@ -209,7 +213,7 @@ func withDataIntegrityContext(ctx []byte) ([]byte, bool, error) {
 		if json.Unmarshal(e, &s) != nil {
 			continue
 		}
-		if s == DataIntegrityContext || s == DataIntegrityContextV1 || s == CredentialsContext {
+		if s == DataIntegrityContext || s == DataIntegrityContextV2 || s == CredentialsContext {
 			return ctx, false, nil
 		}
 		last = i
@@ -387,16 +391,26 @@ func Verify(raw []byte, lookup func(verificationMethod string) (ed25519.PublicKe
 	if owner := ownerOf(canon, ms); owner != "" && owner != controller {
 		return nil, fail(ControllerMismatch, vm, fmt.Sprintf("the key is %s's, the document %s's", controller, owner), nil)
 	}
-	docHash := sha256.Sum256(doc)
+	docHashes := [][32]byte{sha256.Sum256(doc)}
+	// A Linked Data Signature (RsaSignature2017) is added after the proof
+	// by senders that make both (Fedify), and detached before checking
+	// proofs: so is it here when the document as sent does not verify.
+	if dms, err := topMembers(doc); err == nil {
+		if si := find(dms, "signature"); si >= 0 {
+			docHashes = append(docHashes, sha256.Sum256(without(doc, dms, si)))
+		}
+	}
 	for i, c := range configs {
 		config, err := canonicalObject(c) // values cut from canonical text
 		if err != nil {
 			return nil, fail(Malformed, vm, "proof options", err)
 		}
 		ch := sha256.Sum256(config)
-		if ed25519.Verify(pub, append(ch[:], docHash[:]...), sig) {
-			p.Draft = i > 0 || (p.Cryptosuite == DraftCryptosuite)
-			return p, nil
+		for _, dh := range docHashes {
+			if ed25519.Verify(pub, append(ch[:], dh[:]...), sig) {
+				p.Draft = i > 0 || (p.Cryptosuite == DraftCryptosuite)
+				return p, nil
+			}
 		}
 	}
 	return nil, fail(BadSignature, vm, "the document is not what was signed", nil)

@@ -427,3 +427,28 @@ func TestMultikeyRejectsOtherKeys(t *testing.T) {
 		t.Errorf("round trip: %x, %v", got, err)
 	}
 }
+
+func TestLinkedDataSignatureAddedAfterTheProofIsDetached(t *testing.T) {
+	// Fedify signs the proof first, then adds an RsaSignature2017
+	// "signature" member on top; the proof covers the document without it.
+	key := newKey(t, "https://a.example/users/org")
+	signed, err := Sign([]byte(alertJSON), key, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(signed, &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc["signature"] = map[string]any{"type": "RsaSignature2017", "creator": "https://a.example/users/org#main-key", "signatureValue": "AAAA"}
+	b, _ := json.Marshal(doc)
+	if _, err := Verify(b, lookupOf(key)); err != nil {
+		t.Errorf("with an LD signature on top: %v", err)
+	}
+	// Detaching the signature does not excuse a change elsewhere.
+	doc["content"] = "altered"
+	b, _ = json.Marshal(doc)
+	if _, err := Verify(b, lookupOf(key)); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("altered with an LD signature on top: %v, want bad signature", err)
+	}
+}
