@@ -215,6 +215,35 @@ func TestTLPLeaksThroughEveryLocalReadPath(t *testing.T) {
 		}
 	}
 
+	// A public reply to the GREEN alert, by a member who may read it: its
+	// thread shows the reply to anyone, the alert only to its readers.
+	var green *secret
+	for _, sc := range w.secrets {
+		if sc.name == "GREEN" {
+			green = sc
+		}
+	}
+	r := w.apiCall(http.MethodPost, "/api/v1/statuses", w.tokens[member], map[string]any{
+		"status": "Public reply mkPUBREPLY", "visibility": "public", "in_reply_to_id": statusID[green]})
+	if r.status != http.StatusOK {
+		t.Fatalf("public reply: %d %s", r.status, r.body)
+	}
+	reply := r.json(t)["id"].(string)
+	for _, p := range principals {
+		status, body := w.read(t, p, readAPI, "/api/v1/statuses/"+reply+"/context")
+		if status != http.StatusOK {
+			t.Errorf("context of a public reply as %s: %d", p, status)
+		}
+		w.checkNoLeak(t, "context of a public reply to a GREEN alert", p, body)
+		if slices.Contains(green.readers, p) && !strings.Contains(body, green.marker) {
+			t.Errorf("context of the public reply as %s, who may read the GREEN alert, lacks it", p)
+		}
+		for _, path := range []string{"/api/v1/timelines/public?limit=40", "/api/v1/statuses/" + reply} {
+			_, body := w.read(t, p, readAPI, path)
+			w.checkNoLeak(t, "GET "+path+" with a public reply to a GREEN alert", p, body)
+		}
+	}
+
 	// The home page's chart counts what anyone may read: the one CLEAR alert.
 	for _, p := range principals {
 		_, body := w.read(t, p, readWeb, "/")
