@@ -289,9 +289,20 @@ func FuzzInbox(f *testing.F) {
 		err := w.fed.Inbox.Receive(ctx, w.post(t, body, "/inbox"), body, "")
 		after := journalIDs(t, w.db)
 		var env struct {
-			ID string `json:"id"`
+			ID     string          `json:"id"`
+			Object json.RawMessage `json:"object"`
 		}
 		_ = json.Unmarshal(body, &env)
+		// The embedded object, if any, and whether it was stored before.
+		var obj struct {
+			ID string `json:"id"`
+		}
+		_ = json.Unmarshal(env.Object, &obj)
+		objBefore := false
+		if obj.ID != "" {
+			_, oerr := w.db.Object(ctx, obj.ID)
+			objBefore = oerr == nil
+		}
 		if err != nil {
 			var ie *federation.InboxError
 			if !errors.As(err, &ie) || ie.Status < 400 || ie.Status > 599 || strings.TrimSpace(ie.Reason) == "" {
@@ -349,6 +360,11 @@ func FuzzInbox(f *testing.F) {
 			t.Fatalf("%s applied but not marked seen: it could be applied twice", env.ID)
 		case strings.HasPrefix(outcome, "failed") && seen:
 			t.Fatalf("%s failed (%s) but is marked seen", env.ID, outcome)
+		}
+		if strings.HasPrefix(outcome, "failed") && obj.ID != "" && !objBefore {
+			if _, oerr := w.db.Object(ctx, obj.ID); oerr == nil {
+				t.Fatalf("%s failed (%s) but its object %s was stored", env.ID, outcome, obj.ID)
+			}
 		}
 		if strings.HasPrefix(outcome, "failed") {
 			// A failure that would be retried later: drop it now, so one
