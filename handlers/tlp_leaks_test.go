@@ -529,6 +529,19 @@ func TestTLPLeaksAcrossInstances(t *testing.T) {
 				}
 			}
 
+			// Under authorized fetch, a domain A blocks gets nothing, even
+			// signed and even what is public.
+			if authorized {
+				if _, err := a.Moderation.SetDomainTrust(ctx, "admin", c.Domain, "blocked", "test", ""); err != nil {
+					t.Fatal(err)
+				}
+				for _, u := range append([]string{levels[0].rec.IRI, levels[0].rec.IRI + "/activity"}, collections[:4]...) {
+					if status, body := fetch(u, true); status != http.StatusForbidden || strings.Contains(body, levels[0].marker) {
+						t.Errorf("signed GET %s from a blocked domain under authorized fetch: %d, want 403", u, status)
+					}
+				}
+			}
+
 			// What was delivered: B holds CLEAR, GREEN? (it follows as a
 			// peer), AMBER and AMBER+STRICT; C holds CLEAR only; no one
 			// but A holds RED.
