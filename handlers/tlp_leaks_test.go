@@ -202,9 +202,16 @@ func TestTLPLeaksThroughEveryLocalReadPath(t *testing.T) {
 
 	// The direct reply: in the thread of a public alert, to its author
 	// only; nowhere for anyone else.
+	directIRI := w.apiCall(http.MethodGet, "/api/v1/statuses/"+w.directID, w.tokens[member], nil).json(t)["uri"].(string)
+	for _, kind := range []readKind{readAP, readWeb} {
+		if status, body := w.read(t, anon, kind, strings.TrimPrefix(directIRI, s.URL)); status < 300 || strings.Contains(body, w.direct) {
+			t.Errorf("LEAK: GET of the direct reply's IRI (kind %d): %d", kind, status)
+		}
+	}
 	for _, p := range principals {
 		for _, path := range []string{"/api/v1/statuses/" + w.directID, "/api/v1/statuses/" + w.directID + "/context",
-			"/api/v1/statuses/" + w.clearStatus + "/context", "/api/v1/conversations"} {
+			"/api/v1/statuses/" + w.clearStatus + "/context", "/api/v1/conversations",
+			"/api/v2/search?resolve=true&q=" + url.QueryEscape(directIRI)} {
 			status, body := w.read(t, p, readAPI, path)
 			if status < 300 {
 				w.checkNoLeak(t, "GET "+path, p, body)
