@@ -408,11 +408,12 @@ func wsFrames(c *streamingClient) func(time.Duration) (string, bool) {
 	}
 }
 
-// sseFrames reads an event stream's lines.
+// sseFrames reads an event stream's lines (each read bounded by the
+// stream's request deadline); false once the stream has ended.
 func sseFrames(es *eventStream) func(time.Duration) (string, bool) {
 	return func(time.Duration) (string, bool) {
-		l := es.line()
-		return l + "\n", true
+		l, err := es.r.ReadString('\n')
+		return l, err == nil
 	}
 }
 
@@ -735,3 +736,32 @@ func TestTLPInboundFromAPeerStaysInItsAudience(t *testing.T) {
 
 // withCircle names the AMBER circle an alert goes to.
 func withCircle(o map[string]any) map[string]any { o["tocsin:circle"] = "east"; return o }
+
+// TestTLPDisabledMemberStreamsGetNothingMore: a member whose account is
+// disabled while their user streams are open receives none of what is
+// published afterwards for members only.
+func TestTLPDisabledMemberStreamsGetNothingMore(t *testing.T) {
+	w := newSecWorld(t)
+	s := w.srv
+	es := openEventStream(t, s, "/api/v1/streaming/user", w.tokens[member])
+	wsc, _ := dialStreaming(t, s, "/api/v1/streaming", "stream=user&access_token="+w.tokens[member], nil)
+	if _, err := s.Accounts.SetDisabled(w.ctx, "reader", true); err != nil {
+		t.Fatal(err)
+	}
+	w.publish("Confidential mkAFTERDISABLEx7f3a", tlp.Green)
+	w.publish("Sentinel mkSENTINEL", tlp.Clear)
+	for name, frames := range map[string]func(time.Duration) (string, bool){"event stream": sseFrames(es), "websocket": wsFrames(wsc)} {
+		var got strings.Builder
+		deadline := time.Now().Add(20 * time.Second)
+		for !strings.Contains(got.String(), "mkSENTINEL") && time.Now().Before(deadline) {
+			f, ok := frames(time.Until(deadline))
+			if !ok {
+				break // the stream ended: nothing more can arrive
+			}
+			got.WriteString(f)
+		}
+		if strings.Contains(got.String(), "mkAFTERDISABLEx7f3a") {
+			t.Errorf("LEAK: the %s of a disabled member carried a GREEN alert published after", name)
+		}
+	}
+}
