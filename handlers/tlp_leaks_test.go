@@ -657,6 +657,15 @@ func TestTLPInboundFromAPeerStaysInItsAudience(t *testing.T) {
 		{withCircle(mk(5, "AMBER", "mkINAMBERx7f3a", []any{org}, nil)), "mkINAMBERx7f3a", []principal{publisher, moderator, admin}},
 		{greenOK, "mkINGREENx7f3a", []principal{member, publisher, moderator, admin}},
 	}
+	// A CLEAR alert from an actor whose posts are held for review: the
+	// staff see it, no one else until it is approved.
+	h.addActor(t, "held", "held")
+	if _, err := s.Moderation.SetActorTrust(ctx, "root", h.base+"/users/held", "review", "new"); err != nil {
+		t.Fatal(err)
+	}
+	held := mk(6, "CLEAR", "mkINHELDx7f3a", []any{public}, []any{h.base + "/users/held/followers"})
+	held["attributedTo"] = h.base + "/users/held"
+	cases = append(cases, inbound{held, "mkINHELDx7f3a", []principal{publisher, moderator, admin}})
 	for _, c := range cases {
 		h.post(t, s.URL+"/inbox", c.obj)
 	}
