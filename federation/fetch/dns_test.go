@@ -152,6 +152,10 @@ type countingServer struct {
 	port    string
 }
 
+// CountAccepts wraps ln so that n counts the connections it accepts (also
+// for the external tests of this directory).
+func CountAccepts(ln net.Listener, n *atomic.Int64) net.Listener { return countingListener{ln, n} }
+
 type countingListener struct {
 	net.Listener
 	n *atomic.Int64

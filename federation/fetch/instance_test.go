@@ -29,7 +29,7 @@ func TestInstanceInProductionSettingFetchesNothingPrivate(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
-	srv.Listener = acceptCounter{ln, &accepts}
+	srv.Listener = fetch.CountAccepts(ln, &accepts)
 	srv.Start()
 	t.Cleanup(srv.Close)
 	_, port, _ := net.SplitHostPort(ln.Addr().String())

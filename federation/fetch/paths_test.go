@@ -104,19 +104,6 @@ func strictCore(t *testing.T, dns *fetch.TestDNS, w *watch) *federation.Federati
 	return f
 }
 
-type acceptCounter struct {
-	net.Listener
-	n *atomic.Int64
-}
-
-func (l acceptCounter) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err == nil {
-		l.n.Add(1)
-	}
-	return c, err
-}
-
 func TestEveryOutboundPathRefusesPrivateAddresses(t *testing.T) {
 	var accepts, requests atomic.Int64
 	ln, err := net.Listen("tcp", "127.0.0.8:0")
@@ -127,7 +114,7 @@ func TestEveryOutboundPathRefusesPrivateAddresses(t *testing.T) {
 		requests.Add(1)
 		http.NotFound(w, r)
 	}))
-	srv.Listener = acceptCounter{ln, &accepts}
+	srv.Listener = fetch.CountAccepts(ln, &accepts)
 	srv.Start()
 	t.Cleanup(srv.Close)
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
