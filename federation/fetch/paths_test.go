@@ -59,25 +59,17 @@ func drain[T any](ch chan T) {
 		}
 	}
 }
-func (w *watch) wait(t *testing.T, what string, ch any) any {
+// waitFor returns the next report on ch (bounded: 15 s).
+func waitFor[T any](t *testing.T, what string, ch chan T) T {
 	t.Helper()
-	timeout := time.After(15 * time.Second)
-	switch c := ch.(type) {
-	case chan error:
-		select {
-		case v := <-c:
-			return v
-		case <-timeout:
-		}
-	case chan string:
-		select {
-		case v := <-c:
-			return v
-		case <-timeout:
-		}
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(15 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+		var zero T
+		return zero
 	}
-	t.Fatalf("timed out waiting for %s", what)
-	return nil
 }
 
 // strictCore is a federation core on a real store with the guard as in
@@ -198,7 +190,7 @@ func TestEveryOutboundPathRefusesPrivateAddresses(t *testing.T) {
 		}
 		drain(w.fetchErrs)
 		f.Processor.Kick()
-		blocked("processor's object fetch", w.wait(t, "the processor's fetch", w.fetchErrs).(error))
+		blocked("processor's object fetch", waitFor(t, "the processor's fetch", w.fetchErrs))
 	})
 	t.Run("delivery POST", func(t *testing.T) {
 		if _, err := f.DB.EnqueueDeliveries(ctx, store.DeliveryBatch{Body: []byte(`{"type":"Create"}`), SignerID: "instance",
@@ -207,7 +199,7 @@ func TestEveryOutboundPathRefusesPrivateAddresses(t *testing.T) {
 		}
 		f.Deliverer.Kick()
 		for range 2 {
-			got := w.wait(t, "a delivery outcome", w.deliveries).(string)
+			got := waitFor(t, "a delivery outcome", w.deliveries)
 			if got != "peer.tocsin.test:"+port+" dead" && got != "peer6.tocsin.test:"+port+" dead" {
 				t.Errorf("delivery outcome %q, want the job dead-lettered (refused for good)", got)
 			}
