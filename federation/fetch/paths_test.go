@@ -59,6 +59,7 @@ func drain[T any](ch chan T) {
 		}
 	}
 }
+
 // waitFor returns the next report on ch (bounded: 15 s).
 func waitFor[T any](t *testing.T, what string, ch chan T) T {
 	t.Helper()
