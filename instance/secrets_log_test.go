@@ -458,6 +458,9 @@ func TestSecretsNeverInLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 	sec.addPEM("A's organisation key", org.PrivateKeyPEM)
+	// The Ed25519 proof-signing keys (multibase text) are secrets too.
+	sec.add("A's organisation proof key", org.Ed25519Key)
+	sec.add("B's organisation proof key", borg.Ed25519Key)
 
 	// The logs said something about all of that, at debug level.
 	all := logs.String()
