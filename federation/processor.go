@@ -39,8 +39,6 @@ type Processor struct {
 	commits chan commitReq
 	// lastKick is when the inbox last journalled an activity (unix nanos).
 	lastKick atomic.Int64
-	// working counts lanes parsing or applying an entry (see yieldCPU).
-	working atomic.Int32
 	// inflight counts entries handed to the committer and not finished.
 	inflight sync.WaitGroup
 	instr    Instruments // metrics
@@ -167,7 +165,7 @@ func (p *Processor) Run(ctx context.Context) error {
 	}()
 	// Journal sequence numbers only grow (one writer assigns them as it
 	// commits), so the reader keeps a cursor; it goes back to the start
-	// only for entries waiting to be retried.
+	// for entries waiting to be retried, and once a second when idle.
 	var after uint64
 	for {
 		p.instr.Beat(ProcessorWorker) // metrics: heartbeat
@@ -201,6 +199,9 @@ func (p *Processor) Run(ctx context.Context) error {
 			return nil
 		case <-p.kick:
 		case <-ticker.C:
+			// Now and then start over, so that an entry left behind (its
+			// drop failed, say) is not forgotten until the next start.
+			after = 0
 		}
 	}
 }
@@ -249,7 +250,7 @@ func (p *Processor) laneOf(e *store.JournalEntry) int {
 
 // lane applies the entries handed to it until the channel is closed.
 func (p *Processor) lane(ctx context.Context, in <-chan *store.JournalEntry) {
-	unpaced := 0 // entries this lane may still apply without yielding
+	unpaced := 0 // entries this lane may still apply without pacing
 	for e := range in {
 		if ctx.Err() != nil {
 			p.release(e.Seq)
@@ -257,52 +258,41 @@ func (p *Processor) lane(ctx context.Context, in <-chan *store.JournalEntry) {
 		}
 		if unpaced > 0 {
 			unpaced--
-		} else if !p.yieldCPU(ctx) {
+		} else if !p.pace(ctx) {
 			unpaced = paceBatch
 		}
-		p.working.Add(1)
 		p.applyEntry(ctx, e)
-		p.working.Add(-1)
 	}
 }
 
-// Pacing: while inbound POSTs keep arriving and they want every core, the
-// acknowledgements get the CPU and the journal absorbs the burst
-// (durability first). A lane that has waited maxPace then applies
-// paceBatch entries before it yields again (so a long flood still sees
-// progress), and no lane waits once the journal holds maxDeferred entries.
+// Pacing: while inbound POSTs keep arriving (one within floodQuiet), the
+// acknowledgements get the CPU and bbolt's writer lock, and the journal
+// absorbs the burst (durability first). A lane waits for the flood to
+// pause, at most maxPace; then it applies paceBatch entries before it
+// waits again, so a long flood still sees progress; and no lane waits once
+// the journal holds maxDeferred entries.
 const (
 	floodQuiet  = 20 * time.Millisecond
 	maxPace     = 250 * time.Millisecond
 	paceBatch   = 64
 	maxDeferred = 20000
-	paceStep    = time.Millisecond
 )
 
-// yieldCPU is how the processor runs at a lower priority than the inbox
-// (Go has no goroutine priorities): during a flood, a lane starts its next
-// entry only when fewer goroutines than there are cores, lanes at work
-// aside, are waiting for or using a CPU. Acknowledgements that wait on the
-// disk leave cores idle, and the lanes use them. It reports false when it
-// gave up waiting (maxPace, or the journal is too long).
-func (p *Processor) yieldCPU(ctx context.Context) bool {
-	if time.Since(time.Unix(0, p.lastKick.Load())) >= floodQuiet {
-		return true
-	}
+// pace waits while a flood lasts. It reports false when it stopped waiting
+// for another reason than the flood's end (maxPace, a long journal).
+func (p *Processor) pace(ctx context.Context) bool {
 	deadline := time.Now().Add(maxPace)
-	for i := 0; cpuContended(int(p.working.Load())); i++ {
-		if time.Now().After(deadline) {
+	for time.Since(time.Unix(0, p.lastKick.Load())) < floodQuiet {
+		if !time.Now().Before(deadline) {
 			return false
 		}
-		if i%50 == 49 {
-			if n, err := p.db.JournalLength(ctx); err != nil || n >= maxDeferred {
-				return false
-			}
+		if n, err := p.db.JournalLength(ctx); err != nil || n >= maxDeferred {
+			return false
 		}
 		select {
 		case <-ctx.Done():
 			return true
-		case <-time.After(paceStep):
+		case <-time.After(floodQuiet):
 		}
 	}
 	return true

@@ -53,6 +53,8 @@ type DB struct {
 
 	space   spaceState // the last write that failed for lack of space (space.go)
 	release releaser   // releases the file's mapped pages (mapped.go)
+
+	journal journalWriter // group commit of inbox journal appends (journal.go)
 }
 
 // Open opens or creates the database file at path (creating its parent
