@@ -20,7 +20,7 @@ func (f *Federation) OutboxCollection(ctx context.Context, acct *store.Account, 
 	var out map[string]any
 	err := f.DB.View(ctx, func(t *store.Tx) error {
 		if !page {
-			n, err := t.CountOutbox(acct.ID)
+			n, err := t.CountPublicObjects(acct.ID)
 			if err != nil {
 				return err
 			}
@@ -37,7 +37,7 @@ func (f *Federation) OutboxCollection(ctx context.Context, acct *store.Account, 
 			}
 			for _, iri := range iris {
 				a, err := t.Activity(iri)
-				if err != nil || !a.Public {
+				if err != nil || !PublicActivity(t, a) {
 					continue
 				}
 				items = append(items, json.RawMessage(a.Raw))
@@ -60,6 +60,41 @@ func (f *Federation) OutboxCollection(ctx context.Context, acct *store.Account, 
 		return nil
 	})
 	return out, err
+}
+
+// PublicActivity reports whether strangers may read a, an activity we
+// sent: it was public, and the object it carries (a Create's or Update's)
+// still is. A CLEAR alert raised to AMBER, or deleted, takes the public
+// activities that carried its earlier versions with it.
+func PublicActivity(t *store.Tx, a *store.Activity) bool {
+	if !a.Public {
+		return false
+	}
+	if a.Type != "Create" && a.Type != "Update" {
+		return true
+	}
+	var env struct {
+		Object json.RawMessage `json:"object"`
+	}
+	if json.Unmarshal(a.Raw, &env) != nil {
+		return false
+	}
+	var id string
+	if json.Unmarshal(env.Object, &id) != nil {
+		var o struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(env.Object, &o) != nil {
+			return false
+		}
+		id = o.ID
+	}
+	o, err := t.Object(id)
+	if err != nil {
+		// Not an object we keep (an actor Update, say): as it was sent.
+		return true
+	}
+	return o.Public && o.Deleted.IsZero()
 }
 
 // FollowCollection returns a local account's followers (or following) as

@@ -146,11 +146,21 @@ func (s *Server) activity(c echo.Context) error {
 		return err
 	}
 	iri := s.urls.Base + c.Request().URL.Path
-	a, err := s.fed.DB.Activity(c.Request().Context(), iri)
-	if err != nil || !a.Public {
+	var raw []byte
+	err := s.fed.DB.View(c.Request().Context(), func(t *store.Tx) error {
+		a, err := t.Activity(iri)
+		if err != nil {
+			return err
+		}
+		if federation.PublicActivity(t, a) {
+			raw = a.Raw
+		}
+		return nil
+	})
+	if err != nil || raw == nil {
 		return echo.NewHTTPError(http.StatusNotFound, "no such activity")
 	}
-	return c.Blob(http.StatusOK, activityContentType, a.Raw)
+	return c.Blob(http.StatusOK, activityContentType, raw)
 }
 
 func (s *Server) writeActivity(c echo.Context, status int, doc map[string]any) error {

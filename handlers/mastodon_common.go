@@ -26,7 +26,7 @@ func (s *Server) localCounts(ctx context.Context, a *store.Account) (mastodon.Ac
 	actor := s.urls.Actor(a.Username)
 	var c mastodon.AccountCounts
 	err := s.fed.DB.View(ctx, func(t *store.Tx) error {
-		n, err := t.CountOutboxCreates(a.ID)
+		n, err := t.CountPublicObjects(a.ID)
 		if err != nil {
 			return err
 		}

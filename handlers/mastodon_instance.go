@@ -15,6 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tocsin-network/tocsin/federation"
 	"github.com/tocsin-network/tocsin/mastodon"
 	"github.com/tocsin-network/tocsin/store"
 )
@@ -51,7 +52,7 @@ func (s *Server) instanceInfo(ctx context.Context) (mastodon.InstanceInfo, error
 	}
 	// Tocsin records no sign-ins: every enabled account counts as active.
 	info.ActiveMonth = info.UserCount
-	posts, err := s.fed.DB.CountLocalObjects(ctx)
+	posts, err := s.fed.DB.CountLocalPublicObjects(ctx)
 	if err != nil {
 		return info, err
 	}
@@ -172,7 +173,8 @@ type activityWeek struct {
 }
 
 // instanceActivity answers the last 12 weeks, newest first: statuses
-// published by local accounts (their Create activities), registrations
+// published by local accounts and public still (TLP-restricted, raised
+// and retracted alerts are not counted), registrations
 // (accounts created), and logins, which Tocsin does not record (0).
 func (s *Server) instanceActivity(c echo.Context) error {
 	ctx := c.Request().Context()
@@ -209,7 +211,7 @@ func (s *Server) instanceActivity(c echo.Context) error {
 				done := len(iris) == 0
 				for _, iri := range iris {
 					act, err := t.Activity(iri)
-					if err != nil || act.Type != "Create" {
+					if err != nil || act.Type != "Create" || !federation.PublicActivity(t, act) {
 						continue
 					}
 					if act.Published.Before(oldest) {

@@ -48,7 +48,7 @@ func (s *Server) nodeInfo(c echo.Context) error {
 			users++
 		}
 	}
-	posts, err := s.fed.DB.CountLocalObjects(ctx)
+	posts, err := s.fed.DB.CountLocalPublicObjects(ctx)
 	if err != nil {
 		return err
 	}

@@ -61,7 +61,7 @@ func lastSegment(iri string) string {
 
 func localCounts(t *store.Tx, a *store.Account, actor string) (mastodon.AccountCounts, error) {
 	var c mastodon.AccountCounts
-	n, err := t.CountOutbox(a.ID)
+	n, err := t.CountPublicObjects(a.ID)
 	if err != nil {
 		return c, err
 	}

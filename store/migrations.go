@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -67,6 +69,28 @@ var migrations = []migration{
 	{Version: 11, Name: "create the corroboration schedule bucket: alerts whose Update is due", Up: createBuckets(
 		bucketSightingsDue,
 	)},
+	{Version: 12, Name: "count live public local objects, per account and in all", Up: countPublicObjects},
+}
+
+// countPublicObjects sets the public object counters PutObject keeps from
+// the objects already stored.
+func countPublicObjects(tx *bolt.Tx) error {
+	t := &Tx{tx: tx}
+	return tx.Bucket(bucketObjects).ForEach(func(k, v []byte) error {
+		var o struct {
+			Local     bool      `json:"local"`
+			AccountID string    `json:"account_id"`
+			Public    bool      `json:"public"`
+			Deleted   time.Time `json:"deleted"`
+		}
+		if err := json.Unmarshal(v, &o); err != nil {
+			return fmt.Errorf("object %s: %w", k, err)
+		}
+		if o.Local && o.Public && o.Deleted.IsZero() {
+			return t.addPublicCount(o.AccountID, 1)
+		}
+		return nil
+	})
 }
 
 // latestSchemaVersion is the schema version this binary writes.

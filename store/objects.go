@@ -74,10 +74,11 @@ func (t *Tx) PutObject(o *Object) (created bool, err error) {
 		return false, err
 	}
 	key := []byte(o.IRI)
-	wasLive := false
+	wasLive, wasPublic := false, false
 	if prev, err := getJSON[Object](b, key); err == nil {
 		o.Seq = prev.Seq
 		wasLive = prev.Local && prev.Deleted.IsZero()
+		wasPublic = wasLive && prev.Public
 	} else if err != ErrNotFound {
 		return false, err
 	} else {
@@ -99,6 +100,15 @@ func (t *Tx) PutObject(o *Object) (created bool, err error) {
 			delta = -1
 		}
 		if err := t.addCounter(counterLocalObjects, delta); err != nil {
+			return false, err
+		}
+	}
+	if isPublic := o.Local && o.Deleted.IsZero() && o.Public; isPublic != wasPublic {
+		delta := int64(1)
+		if wasPublic {
+			delta = -1
+		}
+		if err := t.addPublicCount(o.AccountID, delta); err != nil {
 			return false, err
 		}
 	}
@@ -225,40 +235,6 @@ func (t *Tx) OutboxPage(accountID, before string, limit int) (iris []string, las
 	return iris, last, nil
 }
 
-// CountOutboxCreates returns how many objects an account published: the
-// Create activities in its outbox (ids ending in "/activity", as the
-// outbox mints them), not its follows and undos.
-func (t *Tx) CountOutboxCreates(accountID string) (int, error) {
-	b, err := bucket(t.tx, bucketOutbox)
-	if err != nil {
-		return 0, err
-	}
-	prefix := outboxKey(accountID, "")
-	n := 0
-	c := b.Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		if bytes.HasSuffix(v, []byte("/activity")) {
-			n++
-		}
-	}
-	return n, nil
-}
-
-// CountOutbox returns how many activities an account's outbox holds.
-func (t *Tx) CountOutbox(accountID string) (int, error) {
-	b, err := bucket(t.tx, bucketOutbox)
-	if err != nil {
-		return 0, err
-	}
-	prefix := outboxKey(accountID, "")
-	n := 0
-	c := b.Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-		n++
-	}
-	return n, nil
-}
-
 // Object returns the object with the given IRI, or ErrNotFound.
 func (db *DB) Object(ctx context.Context, iri string) (*Object, error) {
 	return viewValue(ctx, db, func(t *Tx) (*Object, error) { return t.Object(iri) })
@@ -273,6 +249,30 @@ func (db *DB) Activity(ctx context.Context, iri string) (*Activity, error) {
 // deleted (NodeInfo's localPosts), from a counter kept by PutObject.
 func (db *DB) CountLocalObjects(ctx context.Context) (int64, error) {
 	return viewValue(ctx, db, func(t *Tx) (int64, error) { return t.counter(counterLocalObjects) })
+}
+
+// CountLocalPublicObjects counts the live public objects of local accounts:
+// what strangers may be told (NodeInfo, instance statistics). Objects for
+// a TLP audience are left out, or the counts would say when confidential
+// alerts are issued.
+func (db *DB) CountLocalPublicObjects(ctx context.Context) (int64, error) {
+	return viewValue(ctx, db, func(t *Tx) (int64, error) { return t.counter(counterLocalPublicObjects) })
+}
+
+// CountPublicObjects counts a local account's live public objects (its
+// statuses_count and outbox size as strangers see them).
+func (t *Tx) CountPublicObjects(accountID string) (int, error) {
+	n, err := t.counter(publicObjectsCounter(accountID))
+	return int(n), err
+}
+
+// addPublicCount moves the instance's and accountID's public object
+// counters by delta.
+func (t *Tx) addPublicCount(accountID string, delta int64) error {
+	if err := t.addCounter(counterLocalPublicObjects, delta); err != nil {
+		return err
+	}
+	return t.addCounter(publicObjectsCounter(accountID), delta)
 }
 
 // ObjectsWhere returns the IRIs of stored objects whose JSON record

@@ -35,7 +35,12 @@ func (t *Tx) NewID() string { return t.db.NewID() }
 const (
 	counterLocalObjects = "count_local_objects"
 	counterJournal      = "count_inbox_journal" // entries waiting in the inbox journal
+	// counterLocalPublicObjects counts live public local objects; each
+	// account's share is under publicObjectsCounter(account ID).
+	counterLocalPublicObjects = "count_local_public_objects"
 )
+
+func publicObjectsCounter(accountID string) string { return "count_public_objects/" + accountID }
 
 func (t *Tx) counter(name string) (int64, error) {
 	b, err := bucket(t.tx, bucketMeta)
