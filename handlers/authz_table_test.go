@@ -391,8 +391,8 @@ func authzTable() []authzRow {
 		web("POST /admin/accounts/:username/disable", "/admin/accounts/victim/disable", webAdmin),
 		web("POST /admin/accounts/:username/enable", "/admin/accounts/victim/enable", webAdmin),
 		web("GET /admin/circles", "/admin/circles", webStaff),
-		web("POST /admin/circles", "/admin/circles", webStaffK, "name=tablecircle&members=otherorg@{domain}"),
-		web("POST /admin/circles/delete", "/admin/circles/delete", webStaffK, "name=tablecircle"),
+		web("POST /admin/circles", "/admin/circles", webAdminK, "name=tablecircle&members=otherorg@{domain}"),
+		web("POST /admin/circles/delete", "/admin/circles/delete", webAdminK, "name=tablecircle"),
 		web("GET /admin/audit", "/admin/audit", webStaff),
 	}
 	return rows

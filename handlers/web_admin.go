@@ -92,8 +92,10 @@ func (s *Server) webAdminRoutes(csrf echo.MiddlewareFunc) {
 	e.POST("/admin/accounts/:username/disable", s.adminSetDisabled(true), admin...)
 	e.POST("/admin/accounts/:username/enable", s.adminSetDisabled(false), admin...)
 	e.GET("/admin/circles", s.adminCircles, staff...)
-	e.POST("/admin/circles", s.adminSetCircle, staff...)
-	e.POST("/admin/circles/delete", s.adminDeleteCircle, staff...)
+	// Circles decide where AMBER alerts go: the admin defines them
+	// (design: TLP rules); moderators may look.
+	e.POST("/admin/circles", s.adminSetCircle, admin...)
+	e.POST("/admin/circles/delete", s.adminDeleteCircle, admin...)
 	e.GET("/admin/audit", s.adminAudit, staff...)
 }
 
@@ -491,6 +493,7 @@ func (s *Server) adminGrant(c echo.Context) error {
 
 type circlesData struct {
 	Circles []*store.Circle
+	CanEdit bool // admins only
 }
 
 func (s *Server) adminCircles(c echo.Context) error { return s.showCircles(c, adminState{}) }
@@ -509,7 +512,8 @@ func (s *Server) showCircles(c echo.Context, st adminState) error {
 			}
 		}
 	}
-	return s.renderAdmin(c, st, "circles", circlesData{Circles: list})
+	me := s.signedIn(c)
+	return s.renderAdmin(c, st, "circles", circlesData{Circles: list, CanEdit: me != nil && me.Role == account.RoleAdmin})
 }
 
 func (s *Server) adminSetCircle(c echo.Context) error {

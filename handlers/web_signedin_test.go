@@ -533,6 +533,9 @@ func TestModeratorApprovesHeldPostsInTheConsole(t *testing.T) {
 		}
 		checkHTMLPage(t, p, r)
 	}
+	if strings.Contains(mod.get("/admin/circles").body, "circle-submit") {
+		t.Errorf("a moderator is offered the circle form: circles are the admin's")
+	}
 	if !strings.Contains(mod.get("/admin/peers").body, b.Domain) {
 		t.Errorf("peers page lacks %s", b.Domain)
 	}

@@ -327,6 +327,7 @@ var webStrings = map[string]string{
 	"admin.kind.organization":     "Organisation",
 
 	"admin.circles.intro":       "A circle is the set of peer organisations a TLP:AMBER alert marked for it reaches.",
+	"admin.circles.adminOnly":   "Only an administrator can change circles.",
 	"admin.circles.caption":     "Circles",
 	"admin.circles.name":        "Name",
 	"admin.circles.members":     "Members",
