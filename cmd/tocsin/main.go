@@ -145,6 +145,11 @@ Usage:
   tocsin alert update ID [same flags] | resolve ID | retract ID | get ID
   tocsin alert list [--json] [--country CC] [--category C] [--severity S] [--status S] [--tlp L]
                     [--origin local|peer] [--since T] [--until T] [--limit N] [--max-id CURSOR]
+  tocsin alert corroborate ID --as ORG --verdict confirmed|disputed|seen [--comment C] [--count N]
+                      [--first-seen T] [--last-seen T] [--where CC]...   vote on an alert (one per organisation)
+  tocsin alert sightings ID               the votes on an alert
+  tocsin alert translate ID --as ORG --language L --title T --content C   offer a signed translation
+  tocsin alert translations ID | accept-translation TID | reject-translation TID   [--as ORG]
   tocsin note create --as ORG --title T --body B [--summary S] [--topic T] [--country CC]
   tocsin note list
   tocsin circle set NAME --member HANDLE... | circle list | circle delete NAME
