@@ -44,6 +44,7 @@ func TestReleasingMappedPagesShrinksRSSAndKeepsReadsRight(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	db.stopReleaser() // only this test's releases, between its measurements
 	const n, size = 512, 64 << 10
 	value := func(i int) []byte { return bytes.Repeat([]byte{byte(i)}, size) }
 	for i := 0; i < n; i += 64 {
