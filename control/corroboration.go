@@ -2,9 +2,7 @@ package control
 
 import (
 	"context"
-	"time"
 
-	tocsin "github.com/tocsin-network/tocsin"
 	"github.com/tocsin-network/tocsin/federation"
 	"github.com/tocsin-network/tocsin/publish"
 	"github.com/tocsin-network/tocsin/store"
@@ -47,25 +45,7 @@ type CorroborateArgs struct {
 }
 
 func (a CorroborateArgs) input() (federation.SightingInput, error) {
-	in := federation.SightingInput{Verdict: a.Verdict, Count: a.Count, Where: publish.SplitList(a.Where), Comment: a.Comment}
-	var problems []tocsin.FieldError
-	for _, f := range []struct {
-		field, value string
-		to           *time.Time
-	}{{"first_seen", a.FirstSeen, &in.FirstSeen}, {"last_seen", a.LastSeen, &in.LastSeen}} {
-		if f.value == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339, f.value)
-		if err != nil {
-			problems = append(problems, tocsin.FieldError{Field: f.field, Message: "must be an RFC 3339 date-time"})
-		}
-		*f.to = t
-	}
-	if len(problems) > 0 {
-		return in, tocsin.Invalid(problems...)
-	}
-	return in, nil
+	return publish.SightingForm{Verdict: a.Verdict, Count: a.Count, FirstSeen: a.FirstSeen, LastSeen: a.LastSeen, Where: a.Where, Comment: a.Comment}.Input()
 }
 
 // doCorroboration runs the corroboration operations; ok=false when op is

@@ -9,7 +9,6 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -170,25 +169,7 @@ type corroborateRequest struct {
 
 // Input turns the request into a vote; dates are RFC 3339.
 func (r corroborateRequest) Input() (federation.SightingInput, error) {
-	in := federation.SightingInput{Verdict: r.Verdict, Count: r.Count, Where: publish.SplitList(r.Where), Comment: r.Comment}
-	var problems []tocsin.FieldError
-	for _, f := range []struct {
-		field, value string
-		to           *time.Time
-	}{{"first_seen", r.FirstSeen, &in.FirstSeen}, {"last_seen", r.LastSeen, &in.LastSeen}} {
-		if f.value == "" {
-			continue
-		}
-		t, err := time.Parse(time.RFC3339, f.value)
-		if err != nil {
-			problems = append(problems, tocsin.FieldError{Field: f.field, Message: "must be an RFC 3339 date-time"})
-		}
-		*f.to = t
-	}
-	if len(problems) > 0 {
-		return in, tocsin.Invalid(problems...)
-	}
-	return in, nil
+	return publish.SightingForm{Verdict: r.Verdict, Count: r.Count, FirstSeen: r.FirstSeen, LastSeen: r.LastSeen, Where: r.Where, Comment: r.Comment}.Input()
 }
 
 // apiCorroborate votes on an alert as an organisation the person may act

@@ -447,3 +447,34 @@ func (s *Service) Tally(ctx context.Context, rec *store.AlertRecord) (t profile.
 func (s *Service) Sightings(ctx context.Context, rec *store.AlertRecord) ([]*store.Sighting, error) {
 	return s.db.Sightings(ctx, rec.IRI)
 }
+
+// SightingForm is a vote as people type it (CLI flags, API fields): dates
+// are RFC 3339 text.
+type SightingForm struct {
+	Verdict, FirstSeen, LastSeen, Comment string
+	Count                                 int
+	Where                                 []string
+}
+
+// Input parses f into a vote, naming every field that is wrong.
+func (f SightingForm) Input() (federation.SightingInput, error) {
+	in := federation.SightingInput{Verdict: f.Verdict, Count: f.Count, Where: SplitList(f.Where), Comment: f.Comment}
+	var problems []tocsin.FieldError
+	for _, d := range []struct {
+		field, value string
+		to           *time.Time
+	}{{"first_seen", f.FirstSeen, &in.FirstSeen}, {"last_seen", f.LastSeen, &in.LastSeen}} {
+		if d.value == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, d.value)
+		if err != nil {
+			problems = append(problems, tocsin.FieldError{Field: d.field, Message: "must be an RFC 3339 date-time"})
+		}
+		*d.to = t
+	}
+	if len(problems) > 0 {
+		return in, tocsin.Invalid(problems...)
+	}
+	return in, nil
+}
