@@ -267,9 +267,9 @@ func (s *Service) PreviewTrustList(ctx context.Context, id string) (*TrustListPr
 	}
 	var p *TrustListPreview
 	err = s.db.View(ctx, func(t *store.Tx) error {
-		sub, err := t.TrustSubscription(id)
+		sub, err := subscription(t, id)
 		if err != nil {
-			return &tocsin.Error{Code: tocsin.ENOTFOUND, Message: "no trust list subscription " + id, Err: err}
+			return err
 		}
 		changes, _, err := s.planTrustList(t, sub, false, peers)
 		p = &TrustListPreview{Subscription: sub, Changes: changes}
@@ -289,9 +289,9 @@ func (s *Service) ApplyTrustList(ctx context.Context, by By, id string) (*TrustL
 	}
 	var p *TrustListPreview
 	err = s.db.Update(ctx, func(t *store.Tx) error {
-		sub, err := t.TrustSubscription(id)
+		sub, err := subscription(t, id)
 		if err != nil {
-			return &tocsin.Error{Code: tocsin.ENOTFOUND, Message: "no trust list subscription " + id, Err: err}
+			return err
 		}
 		if sub.LastSuccess.IsZero() {
 			return tocsin.Errorf(tocsin.ECONFLICT, "the list of subscription %s was never fetched (last error: %s): refresh it first", id, sub.LastError)
@@ -330,9 +330,9 @@ func (s *Service) Unsubscribe(ctx context.Context, by By, id string) (*TrustList
 	}
 	var p *TrustListPreview
 	err = s.db.Update(ctx, func(t *store.Tx) error {
-		sub, err := t.TrustSubscription(id)
+		sub, err := subscription(t, id)
 		if err != nil {
-			return &tocsin.Error{Code: tocsin.ENOTFOUND, Message: "no trust list subscription " + id, Err: err}
+			return err
 		}
 		changes, subs, err := s.planTrustList(t, sub, true, peers)
 		if err != nil {
@@ -626,4 +626,13 @@ func (s *Service) removeBlocked(ctx context.Context, changes []TrustListChange) 
 		return fmt.Errorf("trust list applied, but removing the content of blocked domains failed (block them by hand to retry): %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// subscription reads subscription id, or says there is none.
+func subscription(t *store.Tx, id string) (*store.TrustSubscription, error) {
+	sub, err := t.TrustSubscription(id)
+	if err != nil {
+		return nil, &tocsin.Error{Code: tocsin.ENOTFOUND, Message: "no trust list subscription " + id, Err: err}
+	}
+	return sub, nil
 }
