@@ -317,15 +317,10 @@ func (o *Outbox) PublishObject(ctx context.Context, acct *store.Account, obj map
 	if _, ok := obj["published"]; !ok {
 		obj["published"] = now.Format(time.RFC3339)
 	}
-	to, _ := obj["to"].([]string)
-	cc, _ := obj["cc"].([]string)
-	raw, err := ap.Marshal(obj)
-	if err != nil {
-		return nil, err
-	}
 	// The stored object (served on GET, embedded by whoever relays it)
 	// carries its author's integrity proof, and so does its Create.
-	if raw, err = o.sign(acct, raw); err != nil {
+	raw, to, cc, err := o.encodeSigned(acct, obj)
+	if err != nil {
 		return nil, err
 	}
 	actID := iri + "/activity"
@@ -362,6 +357,18 @@ func (o *Outbox) PublishObject(ctx context.Context, acct *store.Account, obj map
 	return rec, nil
 }
 
+// encodeSigned encodes obj as acct publishes it, with acct's integrity
+// proof, and returns its addressing.
+func (o *Outbox) encodeSigned(acct *store.Account, obj map[string]any) (raw []byte, to, cc []string, err error) {
+	to, _ = obj["to"].([]string)
+	cc, _ = obj["cc"].([]string)
+	if raw, err = ap.Marshal(obj); err != nil {
+		return nil, nil, nil, err
+	}
+	raw, err = o.sign(acct, raw)
+	return raw, to, cc, err
+}
+
 // Update replaces a local object's content and federates an Update to the
 // same audience.
 func (o *Outbox) Update(ctx context.Context, acct *store.Account, iri string, in NoteInput) (*store.Object, error) {
@@ -393,14 +400,9 @@ func (o *Outbox) UpdateObject(ctx context.Context, acct *store.Account, obj map[
 	}
 	obj["updated"] = now.Format(time.RFC3339)
 	delete(obj, "proof") // the previous state's, when obj was made from the stored copy
-	to, _ := obj["to"].([]string)
-	cc, _ := obj["cc"].([]string)
-	raw, err := ap.Marshal(obj)
-	if err != nil {
-		return nil, err
-	}
 	// A fresh proof for the new state, on the object and its Update.
-	if raw, err = o.sign(acct, raw); err != nil {
+	raw, to, cc, err := o.encodeSigned(acct, obj)
+	if err != nil {
 		return nil, err
 	}
 	id := o.urls.Activity(acct.Username, o.db.NewID())

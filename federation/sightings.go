@@ -392,15 +392,10 @@ func (o *Outbox) UpdateObjectTx(ctx context.Context, t *store.Tx, acct *store.Ac
 		now = prev.Updated.Add(time.Second)
 	}
 	obj["updated"] = now.Format(time.RFC3339)
-	to, _ := obj["to"].([]string)
-	cc, _ := obj["cc"].([]string)
-	raw, err := ap.Marshal(obj)
-	if err != nil {
-		return nil, err
-	}
 	// A fresh proof for the new state, on the object and its Update, as
 	// UpdateObject does (signing is local: no I/O in the transaction).
-	if raw, err = o.sign(acct, raw); err != nil {
+	raw, to, cc, err := o.encodeSigned(acct, obj)
+	if err != nil {
 		return nil, err
 	}
 	id := o.urls.Activity(acct.Username, t.NewID())
